@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rovl: an overlay filesystem variant, written in Rust.
+//!
+//! rovl keeps overlayfs's on-disk format (the `trusted.overlay.*` /
+//! `user.overlay.*` xattrs and its file handles), so layers move freely
+//! between rovl and the in-kernel overlayfs, and adds finalized merged
+//! directories and `nfs_export=on` together with `metacopy=on`.
+//!
+//! Layout:
+//! * [`logic`]: pure logic (mount options, xattr names, file-handle format)
+//!   shared with the host crate, tested by `cargo test` and KUnit.
+//! * [`vfs`]: the VFS binding layer, the only place with `unsafe` code.
+//! * [`fs`]: the overlay logic, safe Rust on top of [`vfs`].
+
+mod fs;
+mod logic;
+mod vfs;
+
+use kernel::prelude::*;
+
+#[cfg(not(rovl_dropin))]
+module! {
+    type: Rovl,
+    name: "rovl",
+    authors: ["The rovl developers"],
+    description: "Overlay filesystem variant with finalized directories (Rust)",
+    license: "GPL",
+    alias: ["fs-rovl"],
+}
+
+#[cfg(rovl_dropin)]
+module! {
+    type: Rovl,
+    name: "overlay",
+    authors: ["The rovl developers"],
+    description: "Overlay filesystem variant with finalized directories (Rust, drop-in build)",
+    license: "GPL",
+    alias: ["fs-overlay"],
+}
+
+struct Rovl {
+    _registration: vfs::ops::Registration,
+}
+
+impl kernel::Module for Rovl {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let registration = vfs::ops::Registration::new(module)?;
+        pr_info!("registered file system type {:?}\n", vfs::ops::FS_NAME);
+        Ok(Rovl { _registration: registration })
+    }
+}

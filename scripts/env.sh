@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Common environment for every rovl script.  Source it, don't run it.
+#
+# Everything that is expensive to make (toolchain extras, kernel source, the
+# built test kernel) lives in a cache outside the repository, so a second run
+# reuses it and `git clean` never throws it away.
+
+ROVL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROVL_CACHE=${ROVL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rovl}
+
+# Kernel series to build the test kernel from: Debian's linux-source-$ROVL_KSERIES.
+# If that package is not on offer, scripts/setup.sh falls back to the newest 7.x.
+ROVL_KSERIES=${ROVL_KSERIES:-7.2}
+
+ROVL_LLVM_BIN=/usr/lib/llvm-19/bin
+ROVL_RUSTC=/usr/bin/rustc                     # Debian rustc-web (sysroot /usr)
+ROVL_BINDGEN_VERSION=0.72.1
+ROVL_BINDGEN=$ROVL_CACHE/tools/bin/bindgen    # cargo install --locked bindgen-cli
+
+export PATH="$ROVL_LLVM_BIN:$PATH"
+
+# Arguments every make invocation against the kernel tree must share: the
+# kernel decides RUST_IS_AVAILABLE from these, so they must be identical for
+# the kernel build and for the out-of-tree module build.
+ROVL_KMAKE_ARGS=(LLVM=1 "RUSTC=$ROVL_RUSTC" "BINDGEN=$ROVL_BINDGEN" "HOSTRUSTC=$ROVL_RUSTC")
+
+rovl_config_hash() {
+	sha256sum "$ROVL_TOP/scripts/kernel/test-kernel.config" | cut -c1-12
+}
+
+# The unpacked source tree of the test kernel (set by setup.sh, recorded in
+# $ROVL_CACHE/src/current).
+rovl_ksrc() {
+	local cur="$ROVL_CACHE/src/current"
+	[ -e "$cur" ] && readlink -f "$cur"
+}
+
+rovl_kversion() {
+	make -s -C "$(rovl_ksrc)" kernelversion 2>/dev/null
+}
+
+# Build directory of the test kernel: keyed by kernel version + config hash.
+rovl_kdir() {
+	echo "$ROVL_CACHE/kernel/$(rovl_kversion)-$(rovl_config_hash)"
+}
+
+rovl_log() { printf '[rovl] %s\n' "$*" >&2; }
+rovl_die() { printf '[rovl] error: %s\n' "$*" >&2; exit 1; }
