@@ -9,6 +9,7 @@
 # When the Makefile is run by Kbuild itself (KERNELRELEASE set), Kbuild reads
 # the Kbuild file and this file is not used.
 
+SHELL := /bin/bash
 ROVL_TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 ENV := . $(ROVL_TOP)/scripts/env.sh
 

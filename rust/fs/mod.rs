@@ -316,7 +316,7 @@ impl SbInfo {
                 let full = CBuf::new(&full)?;
                 self.cred.with(|| ops::real_getxattr(self, real, full.as_cstr(), buf))
             }
-            UserXattr::Denied => Err(EOPNOTSUPP),
+            UserXattr::Denied => Err(vfs::eopnotsupp()),
         }
     }
 }

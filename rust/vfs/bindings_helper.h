@@ -13,6 +13,7 @@
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/statfs.h>
 #include <linux/uio.h>
 #include <linux/xattr.h>
 #include <uapi/linux/magic.h>
@@ -36,3 +37,5 @@ const unsigned short ROVL_S_IFREG = S_IFREG;
 const unsigned short ROVL_S_IFLNK = S_IFLNK;
 const int ROVL_FS_USERNS_MOUNT = FS_USERNS_MOUNT;
 const long long ROVL_MAX_LFS_FILESIZE = MAX_LFS_FILESIZE;
+const int ROVL_ENAMETOOLONG = ENAMETOOLONG;
+const int ROVL_EOPNOTSUPP = EOPNOTSUPP;

@@ -8,6 +8,7 @@
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/fs_stack.h>
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -18,6 +19,13 @@
 struct dentry *rovl_h_dget(struct dentry *dentry) { return dget(dentry); }
 struct inode *rovl_h_d_inode(const struct dentry *dentry) { return d_inode(dentry); }
 struct inode *rovl_h_file_inode(const struct file *file) { return file_inode(file); }
+struct dentry *rovl_h_file_dentry(const struct file *file) { return file->f_path.dentry; }
+
+void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop)
+{
+	inode->i_fop = fop;
+}
+
 struct mnt_idmap *rovl_h_mnt_idmap(const struct vfsmount *mnt) { return mnt_idmap(mnt); }
 
 const struct cred *rovl_h_override_creds(const struct cred *cred)
@@ -78,6 +86,11 @@ int rovl_h_inode_permission_open(struct mnt_idmap *idmap,
 void rovl_h_mnt_make_lower(struct vfsmount *mnt)
 {
 	mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
+}
+
+void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src)
+{
+	fsstack_copy_attr_times(dest, src);
 }
 
 /* Module parameters: the same names, types and meaning as overlayfs's. */

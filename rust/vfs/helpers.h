@@ -12,6 +12,7 @@
 struct cred;
 struct dentry;
 struct file;
+struct file_operations;
 struct fs_context;
 struct inode;
 struct kmem_cache;
@@ -44,7 +45,9 @@ void rovl_h_fc_error(struct fs_context *fc, const char *msg, int msglen,
 int rovl_h_inode_permission_open(struct mnt_idmap *idmap,
 				 struct inode *inode, int flags);
 void rovl_h_mnt_make_lower(struct vfsmount *mnt);
-unsigned long rovl_h_sb_flags(void);
+struct dentry *rovl_h_file_dentry(const struct file *file);
+void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop);
+void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src);
 
 /* Module parameters (defaults of the mount options), named like overlayfs's. */
 extern bool rovl_param_redirect_dir;

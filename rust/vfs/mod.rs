@@ -176,12 +176,6 @@ impl Inode {
             InodeKind::Special
         }
     }
-
-    /// The super block of the inode.
-    fn sb(&self) -> *mut bindings::super_block {
-        // SAFETY: `i_sb` is constant for the life of the inode.
-        unsafe { (*self.as_ptr()).i_sb }
-    }
 }
 
 /// An owned `struct path` (a mount and a dentry on it), released with path_put.
@@ -290,7 +284,7 @@ impl PrivateMount {
     /// Looks up `name` in `dir` (a dentry on this mount), returning the
     /// positive dentry, `Ok(None)` if there is no such entry.
     pub(crate) fn lookup_positive(&self, dir: &Dentry, name: &[u8]) -> Result<Option<ARef<Dentry>>> {
-        let len = u32::try_from(name.len()).map_err(|_| ENAMETOOLONG)?;
+        let len = u32::try_from(name.len()).map_err(|_| Error::from_errno(-(bindings::ROVL_ENAMETOOLONG)))?;
         // SAFETY: `dir` is a valid directory dentry on this mount and `name`
         // is valid for `len` bytes; lookup_one_positive_unlocked takes the
         // directory lock itself.
@@ -348,6 +342,10 @@ impl Drop for Cred {
 }
 
 /// An open file on a layer (opened by rovl, not by a user), released with fput.
+///
+/// Transparent, so that a `file->private_data` holding the pointer can be
+/// borrowed as a `&RealFile` in place.
+#[repr(transparent)]
 pub(crate) struct RealFile(NonNull<bindings::file>);
 
 // SAFETY: files are reference counted and usable from any thread.
@@ -421,4 +419,9 @@ pub(crate) fn param_defaults() -> crate::logic::options::Defaults {
             xino_auto: core::ptr::read_volatile(&raw const bindings::rovl_param_xino_auto),
         }
     }
+}
+
+/// `EOPNOTSUPP`, which the kernel crate does not name.
+pub(crate) fn eopnotsupp() -> Error {
+    Error::from_errno(-bindings::ROVL_EOPNOTSUPP)
 }

@@ -20,7 +20,8 @@
 
 use super::{bindings, Dentry, Inode, InodeKind, Path, RealFile, SbParams};
 use crate::fs::{CBuf, MountCtx, ParamError, SbInfo};
-use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use core::ffi::{c_int, c_uint, c_void, CStr};
+use kernel::ffi::c_char;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
@@ -53,7 +54,7 @@ pub(crate) const FS_NAME: &CStr = c"rovl";
 pub(crate) const FS_NAME: &CStr = c"overlay";
 
 static FS_TYPE: FsType = FsType(core::cell::UnsafeCell::new(bindings::file_system_type {
-    name: FS_NAME.as_ptr(),
+    name: FS_NAME.as_ptr().cast(),
     init_fs_context: Some(init_fs_context),
     kill_sb: Some(kill_sb),
     ..zeroed()
@@ -71,7 +72,7 @@ impl Registration {
         // initialises the embedded VFS inode.
         let cache = unsafe {
             bindings::rovl_h_inode_cache_create(
-                c"rovl_inode".as_ptr(),
+                c"rovl_inode".as_ptr().cast(),
                 core::mem::size_of::<RovlInode>() as c_uint,
                 Some(inode_ctor),
             )
@@ -200,7 +201,7 @@ fn fc_error(fc: *mut bindings::fs_context, msg: &str, arg: Option<&CStr>) {
             fc,
             msg.as_ptr().cast(),
             len,
-            arg.map_or(ptr::null(), |a| a.as_ptr()),
+            arg.map_or(ptr::null(), |a| a.as_ptr().cast()),
         )
     };
 }
@@ -226,17 +227,17 @@ unsafe extern "C" fn fc_parse_param(
     param: *mut bindings::fs_parameter,
 ) -> c_int {
     // SAFETY: the VFS passes a valid parameter; `key` is a C string.
-    let key = unsafe { CStr::from_ptr((*param).key) };
+    let key = unsafe { CStr::from_ptr((*param).key.cast()) };
     // SAFETY: as above; `type_` says which union member is valid.
     let value = unsafe {
-        match (*param).type_ {
+        match (*param).type_() {
             bindings::fs_value_type_fs_value_is_flag => None,
             bindings::fs_value_type_fs_value_is_string => {
                 let s = (*param).__bindgen_anon_1.string;
                 if s.is_null() {
                     None
                 } else {
-                    Some(CStr::from_ptr(s))
+                    Some(CStr::from_ptr(s.cast()))
                 }
             }
             _ => {
@@ -249,7 +250,7 @@ unsafe extern "C" fn fc_parse_param(
     let ctx = unsafe { mount_ctx(fc) };
     let reconf = {
         // SAFETY: `fc` is valid.
-        let purpose = unsafe { (*fc).purpose };
+        let purpose = unsafe { (*fc).purpose() };
         purpose == bindings::fs_context_purpose_FS_CONTEXT_FOR_RECONFIGURE
     };
     match ctx.parse(key.to_bytes(), value.map(CStr::to_bytes), value, reconf) {
@@ -323,7 +324,7 @@ unsafe extern "C" fn fill_super(
         (*sb).s_op = &SUPER_OPS.0;
         (*sb).s_xattr = XATTR_HANDLERS.0.as_ptr();
         if read_only {
-            (*sb).s_flags |= c_ulong_from(bindings::ROVL_SB_RDONLY);
+            (*sb).s_flags |= bindings::ROVL_SB_RDONLY as usize;
         }
         bindings::set_default_d_op(sb, &DENTRY_OPS.0);
     }
@@ -348,10 +349,6 @@ unsafe extern "C" fn fill_super(
         (*sb).s_root = root;
     }
     0
-}
-
-fn c_ulong_from(v: u32) -> core::ffi::c_ulong {
-    v.into()
 }
 
 unsafe extern "C" fn kill_sb(sb: *mut bindings::super_block) {
@@ -514,11 +511,11 @@ unsafe fn get_inode(sb: *mut bindings::super_block, real: &Inode) -> Result<*mut
         match real.kind() {
             InodeKind::Dir => {
                 (*inode).i_op = &DIR_IOPS.0;
-                (*inode).__bindgen_anon_4.i_fop = &DIR_FOPS.0;
+                bindings::rovl_h_set_fop(inode, &DIR_FOPS.0);
             }
             InodeKind::Reg => {
                 (*inode).i_op = &FILE_IOPS.0;
-                (*inode).__bindgen_anon_4.i_fop = &FILE_FOPS.0;
+                bindings::rovl_h_set_fop(inode, &FILE_FOPS.0);
             }
             InodeKind::Symlink => (*inode).i_op = &SYMLINK_IOPS.0,
             InodeKind::Special => {
@@ -673,7 +670,7 @@ pub(crate) fn real_getxattr(
     // SAFETY: `real` is valid; `name` is NUL-terminated; `p` is NULL or
     // valid for `len` bytes.
     super::to_len(unsafe {
-        bindings::vfs_getxattr(sbi.lower_mnt().idmap(), real.as_ptr(), name.as_ptr(), p.cast(), len)
+        bindings::vfs_getxattr(sbi.lower_mnt().idmap(), real.as_ptr(), name.as_ptr().cast(), p.cast(), len)
     })
 }
 
@@ -734,25 +731,16 @@ unsafe fn real_file<'a>(file: *mut bindings::file) -> Result<&'a RealFile> {
     Ok(unsafe { &*p })
 }
 
-/// Stores the real file of a successful open.
+/// Opens the real file behind a rovl file being opened, with the mounter's
+/// credentials: a backing file for regular files (so that reads and mmap go
+/// through the backing-file helpers), a plain file for directories.
 ///
 /// # Safety
 ///
 /// `file` must be a rovl file being opened.
-unsafe fn set_real_file(file: *mut bindings::file, real: Result<RealFile>) -> c_int {
-    match real {
-        Ok(real) => {
-            // SAFETY: private_data is ours from open to release.
-            unsafe { (*file).private_data = real.into_raw() };
-            0
-        }
-        Err(e) => e.to_errno(),
-    }
-}
-
-unsafe extern "C" fn file_open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+unsafe fn open_real(file: *mut bindings::file, dir: bool) -> c_int {
     // SAFETY: the VFS passes the file being opened, on one of our dentries.
-    let (sbi, real) = match unsafe { real_path((*file).__bindgen_anon_1.f_path.dentry) } {
+    let (sbi, real) = match unsafe { real_path(bindings::rovl_h_file_dentry(file)) } {
         Ok(x) => x,
         Err(e) => return e.to_errno(),
     };
@@ -766,32 +754,36 @@ unsafe extern "C" fn file_open(_inode: *mut bindings::inode, file: *mut bindings
         kernel::error::to_result(unsafe {
             bindings::rovl_h_inode_permission_open(sbi.lower_mnt().idmap(), real_inode.as_ptr(), flags)
         })?;
-        // SAFETY: `file` is the user file, `real` a valid path, and the
-        // current credentials (the mounter's) are valid.
+        let cred = sbi.cred.0.as_ptr();
+        // SAFETY: `file` is the user file, `real` a valid path, and `cred`
+        // (the mounter's credentials, also the current ones) is valid.
         let f = unsafe {
-            bindings::backing_file_open(file, flags, &real.0, sbi.cred.0.as_ptr())
+            if dir {
+                bindings::dentry_open(&real.0, flags, cred)
+            } else {
+                bindings::backing_file_open(file, flags, &real.0, cred)
+            }
         };
         super::nonnull_from_err_ptr(f).map(RealFile)
     };
-    // SAFETY: `file` is being opened.
-    unsafe { set_real_file(file, sbi.cred.with(open)) }
+    match sbi.cred.with(open) {
+        Ok(real) => {
+            // SAFETY: private_data is ours from open to release.
+            unsafe { (*file).private_data = real.into_raw() };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn file_open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: called by the VFS on a rovl file being opened.
+    unsafe { open_real(file, false) }
 }
 
 unsafe extern "C" fn dir_open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-    // SAFETY: the VFS passes the file being opened, on one of our dentries.
-    let (sbi, real) = match unsafe { real_path((*file).__bindgen_anon_1.f_path.dentry) } {
-        Ok(x) => x,
-        Err(e) => return e.to_errno(),
-    };
-    // SAFETY: the file is being opened; its flags are stable.
-    let flags = unsafe { (*file).f_flags } as c_int;
-    let open = || -> Result<RealFile> {
-        // SAFETY: `real` is a valid path; credentials are the mounter's.
-        let f = unsafe { bindings::dentry_open(&real.0, flags, sbi.cred.0.as_ptr()) };
-        super::nonnull_from_err_ptr(f).map(RealFile)
-    };
-    // SAFETY: `file` is being opened.
-    unsafe { set_real_file(file, sbi.cred.with(open)) }
+    // SAFETY: called by the VFS on a rovl directory being opened.
+    unsafe { open_real(file, true) }
 }
 
 unsafe extern "C" fn file_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
@@ -838,7 +830,7 @@ unsafe extern "C" fn file_accessed(file: *mut bindings::file) {
     unsafe {
         let inode = rovl_inode_of_file(file);
         if let Some(real) = &(*rovl_inode(inode)).real {
-            bindings::fsstack_copy_attr_times(inode, real.as_ptr());
+            bindings::rovl_h_copy_attr_times(inode, real.as_ptr());
         }
     }
 }
@@ -899,7 +891,7 @@ unsafe extern "C" fn dir_iterate(file: *mut bindings::file, ctx: *mut bindings::
 
 static XATTR_HANDLER: Table<bindings::xattr_handler> = Table(bindings::xattr_handler {
     // Catch-all: every name goes through the overlay's own name mapping.
-    prefix: c"".as_ptr(),
+    prefix: c"".as_ptr().cast(),
     get: Some(xattr_get),
     ..zeroed()
 });
@@ -917,7 +909,7 @@ unsafe extern "C" fn xattr_get(
 ) -> c_int {
     // SAFETY: the VFS passes a referenced dentry and a C string name.
     let (sbi, real, name) = match unsafe { real_path(dentry) } {
-        Ok((sbi, real)) => (sbi, real, unsafe { CStr::from_ptr(name) }),
+        Ok((sbi, real)) => (sbi, real, unsafe { CStr::from_ptr(name.cast()) }),
         Err(e) => return e.to_errno(),
     };
     let buf = if buffer.is_null() || size == 0 {
