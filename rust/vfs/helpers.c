@@ -88,6 +88,11 @@ void rovl_h_mnt_make_lower(struct vfsmount *mnt)
 	mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
 }
 
+void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file)
+{
+	init_sync_kiocb(kiocb, file);
+}
+
 void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src)
 {
 	fsstack_copy_attr_times(dest, src);

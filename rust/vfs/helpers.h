@@ -15,6 +15,7 @@ struct file;
 struct file_operations;
 struct fs_context;
 struct inode;
+struct kiocb;
 struct kmem_cache;
 struct mnt_idmap;
 struct path;
@@ -47,6 +48,7 @@ int rovl_h_inode_permission_open(struct mnt_idmap *idmap,
 void rovl_h_mnt_make_lower(struct vfsmount *mnt);
 struct dentry *rovl_h_file_dentry(const struct file *file);
 void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop);
+void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file);
 void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src);
 
 /* Module parameters (defaults of the mount options), named like overlayfs's. */

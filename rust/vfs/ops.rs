@@ -701,6 +701,7 @@ static FILE_FOPS: Table<bindings::file_operations> = Table(bindings::file_operat
     release: Some(file_release),
     llseek: Some(file_llseek),
     read_iter: Some(file_read_iter),
+    splice_read: Some(file_splice_read),
     mmap: Some(file_mmap),
     ..zeroed()
 });
@@ -856,6 +857,33 @@ unsafe extern "C" fn file_read_iter(iocb: *mut bindings::kiocb, iter: *mut bindi
     let mut ctx = backing_ctx(sbi);
     // SAFETY: all pointers are valid for the call.
     unsafe { bindings::backing_file_read_iter(real, iter, iocb, (*iocb).ki_flags, &mut ctx) }
+}
+
+unsafe extern "C" fn file_splice_read(
+    file: *mut bindings::file,
+    ppos: *mut i64,
+    pipe: *mut bindings::pipe_inode_info,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: the VFS passes an open rovl file.
+    let real = match unsafe { real_file(file) } {
+        Ok(r) => r.as_ptr(),
+        Err(e) => return e.to_errno() as isize,
+    };
+    // SAFETY: as above.
+    let sbi = unsafe { sb_info((*rovl_inode_of_file(file)).i_sb) };
+    let mut ctx = backing_ctx(sbi);
+    let mut iocb = bindings::kiocb::default();
+    // SAFETY: `iocb` is a local kiocb for `file`; `ppos` is the VFS's
+    // position, read before and written after the call.
+    unsafe {
+        bindings::rovl_h_init_sync_kiocb(&mut iocb, file);
+        iocb.ki_pos = *ppos;
+        let ret = bindings::backing_file_splice_read(real, &mut iocb, pipe, len, flags, &mut ctx);
+        *ppos = iocb.ki_pos;
+        ret
+    }
 }
 
 unsafe extern "C" fn file_mmap(file: *mut bindings::file, vma: *mut bindings::vm_area_struct) -> c_int {
