@@ -76,6 +76,8 @@ pub(crate) struct MountCtx {
     config: Config,
     /// The lower layers, unescaped, in order (top first).
     lower: KVec<CBuf>,
+    /// The `lowerdir=` value as given (escapes kept), for /proc/mounts.
+    lowerdir_opt: Option<CBuf>,
     upper: Option<CBuf>,
     work: Option<CBuf>,
 }
@@ -87,6 +89,7 @@ impl MountCtx {
             config: Config::new(&defaults),
             defaults,
             lower: KVec::new(),
+            lowerdir_opt: None,
             upper: None,
             work: None,
         }
@@ -134,12 +137,14 @@ impl MountCtx {
 
     fn set_lowerdir(&mut self, v: &[u8]) -> Result<(), ParamError> {
         self.lower.clear();
+        self.lowerdir_opt = None;
         if v.is_empty() {
             // "lowerdir=" clears the list, as with overlayfs.
             return Ok(());
         }
+        self.lowerdir_opt = Some(cbuf_param(v)?);
         for seg in options::split_lowerdir(v) {
-            let seg = seg.map_err(|_| ParamError::Invalid("invalid lowerdir", EINVAL))?;
+            let seg = seg.map_err(|e| ParamError::Invalid(e.message(), EINVAL))?;
             if seg.data_only {
                 return Err(ParamError::Invalid(
                     "data-only lower layers are not supported yet",
@@ -180,9 +185,10 @@ impl MountCtx {
             }
         };
         let nr_lower = self.lower.len();
+        let _ = nr_lower;
         self.config
-            .verify(&self.defaults, false, nr_lower, 0)
-            .map_err(|e| MountError::new(e.message(), EINVAL))?;
+            .verify(false, 0, vfs::capable_sys_admin())
+            .map_err(|e| MountError::new(e.message(), if e.is_permission() { EPERM } else { EINVAL }))?;
         let path = Path::lookup_dir(lowerdir.as_cstr())
             .map_err(|e| MountError::with("failed to resolve lowerdir", lowerdir, e))?;
         let stack_depth = path.stack_depth();
@@ -200,8 +206,10 @@ impl MountCtx {
             stack_depth,
             maxbytes,
             time_gran,
-            config: self.config.clone(),
-            defaults: self.defaults.clone(),
+            lowerdir_opt: self.lowerdir_opt.as_ref().map(CBuf::try_clone).transpose()
+                .map_err(|e| MountError::new("out of memory", e))?,
+            config: self.config,
+            defaults: self.defaults,
         })
     }
 }
@@ -223,6 +231,7 @@ pub(crate) struct SbInfo {
     pub(crate) cred: Cred,
     lower: PrivateMount,
     lower_name: CBuf,
+    lowerdir_opt: Option<CBuf>,
     stack_depth: i32,
     maxbytes: i64,
     time_gran: u32,
@@ -261,9 +270,14 @@ impl SbInfo {
 
     /// Writes the mount options for /proc/mounts, like overlayfs.
     pub(crate) fn show_options(&self, w: &mut impl core::fmt::Write) -> core::fmt::Result {
-        w.write_str(",lowerdir=")?;
-        options::show_path(w, self.lower_name.bytes())?;
-        self.config.show(w, &self.defaults)
+        // Like overlayfs: the lowerdir= string as given, or the layers
+        // added one by one with lowerdir+=.
+        match &self.lowerdir_opt {
+            Some(raw) => options::show_option(w, "lowerdir", raw.bytes())?,
+            None => options::show_option(w, "lowerdir+", self.lower_name.bytes())?,
+        }
+        // A single lower layer: all layers are on one file system.
+        self.config.show(w, &self.defaults, true)
     }
 
     /// Remount: a mount without an upper layer stays read-only.
@@ -289,19 +303,20 @@ impl SbInfo {
     }
 
     /// listxattr: the real inode's names, minus overlay private ones,
-    /// with escaped overlay names unescaped.
+    /// with escaped overlay names unescaped (`ovl_listxattr`).  A size
+    /// query returns the real size, an upper bound, as overlayfs does.
     pub(crate) fn listxattr(&self, real: &Dentry, out: Option<&mut [u8]>) -> Result<usize> {
-        let len = self.cred.with(|| ops::real_listxattr(real, None))?;
-        let mut list = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-        let len = self.cred.with(|| ops::real_listxattr(real, Some(&mut list)))?;
-        let list = list.get(..len).ok_or(EIO)?;
         match out {
-            None => Ok(xattr::list_filter_len(list, self.xattr_ns())),
-            Some(out) => xattr::list_filter(list, self.xattr_ns(), out).map_err(|_| ERANGE),
+            None => self.cred.with(|| ops::real_listxattr(real, None)),
+            Some(out) => {
+                let len = self.cred.with(|| ops::real_listxattr(real, Some(&mut *out)))?;
+                Ok(xattr::list_filter_in_place(out, len, self.xattr_ns(), vfs::capable_sys_admin_noaudit()))
+            }
         }
     }
 
-    /// getxattr through the overlay's name mapping.
+    /// getxattr through the overlay's name mapping: names under the
+    /// overlay's own prefix are read from their escaped form.
     pub(crate) fn getxattr(&self, real: &Dentry, name: &CStr, buf: Option<&mut [u8]>) -> Result<usize> {
         let ns = self.xattr_ns();
         match xattr::map_user_name(name.to_bytes(), ns) {
@@ -309,14 +324,14 @@ impl SbInfo {
             UserXattr::Escape => {
                 let prefix = ns.prefix();
                 let rest = name.to_bytes().get(prefix.len()..).ok_or(EINVAL)?;
-                let mut full = KVec::with_capacity(name.to_bytes().len() + 9, GFP_KERNEL)?;
+                let mut full = KVec::with_capacity(name.to_bytes().len() + xattr::ESCAPE.len(), GFP_KERNEL)?;
                 full.extend_from_slice(prefix, GFP_KERNEL)?;
-                full.extend_from_slice(b"overlay.", GFP_KERNEL)?;
+                full.extend_from_slice(xattr::ESCAPE, GFP_KERNEL)?;
                 full.extend_from_slice(rest, GFP_KERNEL)?;
                 let full = CBuf::new(&full)?;
                 self.cred.with(|| ops::real_getxattr(self, real, full.as_cstr(), buf))
             }
-            UserXattr::Denied => Err(vfs::eopnotsupp()),
+            UserXattr::TooLong => Err(vfs::eopnotsupp()),
         }
     }
 }

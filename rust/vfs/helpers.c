@@ -4,6 +4,7 @@
  * the Rust VFS binding layer, and the module parameter declarations.
  * Keep this file free of logic: each helper is a single call.
  */
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/fs.h>
@@ -91,6 +92,11 @@ void rovl_h_mnt_make_lower(struct vfsmount *mnt)
 void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file)
 {
 	init_sync_kiocb(kiocb, file);
+}
+
+bool rovl_h_capable_sys_admin(bool noaudit)
+{
+	return noaudit ? ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) : capable(CAP_SYS_ADMIN);
 }
 
 void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src)

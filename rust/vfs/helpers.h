@@ -49,6 +49,7 @@ void rovl_h_mnt_make_lower(struct vfsmount *mnt);
 struct dentry *rovl_h_file_dentry(const struct file *file);
 void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop);
 void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file);
+bool rovl_h_capable_sys_admin(bool noaudit);
 void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src);
 
 /* Module parameters (defaults of the mount options), named like overlayfs's. */

@@ -425,3 +425,15 @@ pub(crate) fn param_defaults() -> crate::logic::options::Defaults {
 pub(crate) fn eopnotsupp() -> Error {
     Error::from_errno(-bindings::ROVL_EOPNOTSUPP)
 }
+
+/// `capable(CAP_SYS_ADMIN)` of the current task.
+pub(crate) fn capable_sys_admin() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { bindings::rovl_h_capable_sys_admin(false) }
+}
+
+/// `ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN)` of the current task.
+pub(crate) fn capable_sys_admin_noaudit() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { bindings::rovl_h_capable_sys_admin(true) }
+}

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pure logic shared by the kernel module and the host crate (`Cargo.toml`,
+//! whose root is `host.rs`): no kernel dependency, `core` only, no panics.
+//! Keep the module list in sync with `host.rs`.
+
+pub mod options;
+pub mod xattr;

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Run a command inside a QEMU VM booted on the rovl test kernel.
+#
+#   scripts/vm-run.sh [-o RESULTS_DIR] [-t TIMEOUT_S] -- COMMAND [ARGS...]
+#
+# The guest sees the host's root file system read-only (so COMMAND can be any
+# host path, e.g. a script of this repository) and RESULTS_DIR read-write at
+# /tmp/results.  COMMAND runs as root in bash, in the repository directory.
+# Afterwards RESULTS_DIR holds job.log (the command's output), rc (its exit
+# status), dmesg.txt (the guest's kernel log) and console.log (the serial
+# console).
+#
+# Accelerator: KVM if a probe boot reaches user space (the verdict is cached
+# per test kernel), else TCG; ROVL_ACCEL=kvm|tcg forces one.
+#
+# Exit status: COMMAND's status; 3 if the VM never reached user space (after
+# one retry: a boot failure, not a test result); 4 if the VM died or timed
+# out while COMMAND ran (kernel panic, hang).
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+results=
+timeout_s=${ROVL_VM_TIMEOUT:-1800}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-o) results=$2; shift 2 ;;
+	-t) timeout_s=$2; shift 2 ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || rovl_die "usage: vm-run.sh [-o DIR] [-t SECONDS] -- COMMAND..."
+
+kdir=$(rovl_kdir)
+kernel="$kdir/arch/x86/boot/bzImage"
+[ -f "$kdir/.rovl-built" ] && [ -f "$kernel" ] || rovl_die "test kernel not built; run scripts/setup.sh"
+initrd=$("$ROVL_TOP/scripts/mkinitramfs.sh")
+[ -n "$results" ] || results=$(mktemp -d "${TMPDIR:-/tmp}/rovl-vm.XXXXXX")
+mkdir -p "$results"
+results=$(cd "$results" && pwd)
+
+# boot ACCEL TIMEOUT: one VM run of $results/job.sh; console to console.log.
+boot() {
+	local accel=$1 tmo=$2 cpu=qemu64
+	[ "$accel" = kvm ] && cpu=host
+	rm -f "$results/rc" "$results/job.log" "$results/dmesg.txt"
+	timeout --foreground -k 5 "$tmo" qemu-system-x86_64 \
+		-accel "$accel" -cpu "$cpu" -smp 2 -m "${ROVL_VM_MEM:-3G}" \
+		-nographic -no-reboot -monitor none -serial "file:$results/console.log" \
+		-nic none -kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 loglevel=5 panic=-1 kmemleak=on rdinit=/init" \
+		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+		-fsdev "local,id=results,path=$results,security_model=none" \
+		-device virtio-9p-pci,fsdev=results,mount_tag=results \
+		</dev/null >/dev/null 2>"$results/qemu.err" || true
+	grep -q 'ROVL-GUEST-UP' "$results/console.log" 2>/dev/null
+}
+
+pick_accel() {
+	if [ -n "${ROVL_ACCEL:-}" ]; then
+		echo "$ROVL_ACCEL"; return
+	fi
+	local verdict="$kdir/.rovl-accel"
+	if [ ! -f "$verdict" ]; then
+		local v=tcg
+		if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+			echo 'true' > "$results/job.sh"
+			if boot kvm 60 && [ -f "$results/rc" ]; then v=kvm; fi
+		fi
+		echo "$v" > "$verdict"
+		rovl_log "accelerator probe: $v"
+	fi
+	cat "$verdict"
+}
+
+accel=$(pick_accel)
+{
+	echo "cd $(printf %q "$ROVL_TOP") || exit 125"
+	printf '%q ' "$@"; echo
+} > "$results/job.sh"
+
+start=$(date +%s)
+tries=0
+while :; do
+	tries=$((tries + 1))
+	if boot "$accel" "$timeout_s"; then
+		break
+	fi
+	if [ "$tries" -ge 2 ]; then
+		rovl_log "BOOT FAILURE: the VM ($accel) never reached user space (2 tries); console tail:"
+		tail -n 30 "$results/console.log" >&2 || true
+		exit 3
+	fi
+	rovl_log "boot did not reach user space; retrying once"
+done
+rovl_log "VM ($accel) ran for $(( $(date +%s) - start ))s; results in $results"
+
+if [ ! -f "$results/rc" ]; then
+	rovl_log "the VM died or timed out while the command ran; console tail:"
+	tail -n 40 "$results/console.log" >&2 || true
+	exit 4
+fi
+exit "$(cat "$results/rc")"
