@@ -10,7 +10,7 @@
 //! Layout:
 //! * [`logic`]: pure logic (mount options, xattr names, file-handle format)
 //!   shared with the host crate, tested by `cargo test` and KUnit.
-//! * [`vfs`]: the VFS binding layer, the only place with `unsafe` code.
+//! * [`vfs`]: the VFS binding layer, the only code that is not safe Rust.
 //! * [`fs`]: the overlay logic, safe Rust on top of [`vfs`].
 
 mod fs;

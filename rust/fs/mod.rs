@@ -189,8 +189,15 @@ impl MountCtx {
         self.config
             .verify(false, 0, vfs::capable_sys_admin())
             .map_err(|e| MountError::new(e.message(), if e.is_permission() { EPERM } else { EINVAL }))?;
-        let path = Path::lookup_dir(lowerdir.as_cstr())
-            .map_err(|e| MountError::with("failed to resolve lowerdir", lowerdir, e))?;
+        let path = Path::lookup_dir(lowerdir.as_cstr()).map_err(|e| {
+            if e == ENOTDIR {
+                // Like overlayfs: a layer that is not a directory is an
+                // invalid option value.
+                MountError::with("lowerdir is not a directory", lowerdir, EINVAL)
+            } else {
+                MountError::with("failed to resolve lowerdir", lowerdir, e)
+            }
+        })?;
         let stack_depth = path.stack_depth();
         let maxbytes = vfs::maxbytes_of(&path);
         let time_gran = vfs::time_gran_of(&path);
