@@ -100,7 +100,6 @@ impl MountCtx {
         &mut self,
         key: &[u8],
         value: Option<&[u8]>,
-        _value_c: Option<&CStr>,
         reconfigure: bool,
     ) -> Result<(), ParamError> {
         let opt = match options::parse_opt(key, value) {
@@ -184,8 +183,6 @@ impl MountCtx {
                 ))
             }
         };
-        let nr_lower = self.lower.len();
-        let _ = nr_lower;
         self.config
             .verify(false, 0, vfs::capable_sys_admin())
             .map_err(|e| MountError::new(e.message(), if e.is_permission() { EPERM } else { EINVAL }))?;

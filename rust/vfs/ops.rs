@@ -253,7 +253,7 @@ unsafe extern "C" fn fc_parse_param(
         let purpose = unsafe { (*fc).purpose() };
         purpose == bindings::fs_context_purpose_FS_CONTEXT_FOR_RECONFIGURE
     };
-    match ctx.parse(key.to_bytes(), value.map(CStr::to_bytes), value, reconf) {
+    match ctx.parse(key.to_bytes(), value.map(CStr::to_bytes), reconf) {
         Ok(()) => 0,
         // Unknown keys go back to the VFS, which handles "source" and
         // reports other unknown parameters.
@@ -305,7 +305,6 @@ unsafe extern "C" fn fill_super(
     sb: *mut bindings::super_block,
     fc: *mut bindings::fs_context,
 ) -> c_int {
-    let _ = fc;
     // SAFETY: sget_fc moved our SbInfo into `s_fs_info`.
     let sbi = unsafe { sb_info(sb) };
     let SbParams { stack_depth, maxbytes, time_gran, read_only } = match sbi.sb_params() {
