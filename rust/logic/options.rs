@@ -218,25 +218,37 @@ fn nonempty(v: &[u8]) -> Result<&[u8], OptError> {
     }
 }
 
-/// Splits legacy mount(2) option data at commas not escaped by a backslash
-/// (`ovl_next_opt`).  Escapes stay in the returned options.
+/// The index of the comma that ends the first option of legacy mount(2)
+/// option data, skipping commas escaped by a backslash (`ovl_next_opt`);
+/// `None` if the first option runs to the end.
+pub fn next_opt_end(data: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(&c) = data.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b',' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Splits legacy mount(2) option data into options (see [`next_opt_end`]).
+/// Escapes stay in the returned options.
 pub fn split_monolithic(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(data);
     core::iter::from_fn(move || {
         let s = rest?;
-        let mut i = 0;
-        while let Some(&c) = s.get(i) {
-            if c == b'\\' {
-                i += 2;
-            } else if c == b',' {
+        match next_opt_end(s) {
+            Some(i) => {
                 rest = s.get(i + 1..);
-                return s.get(..i);
-            } else {
-                i += 1;
+                s.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(s)
             }
         }
-        rest = None;
-        Some(s)
     })
 }
 
@@ -731,6 +743,8 @@ mod tests {
         assert_eq!(it.next(), None);
         assert_eq!(split_key_value(b"a=b=c"), (&b"a"[..], Some(&b"b=c"[..])));
         assert_eq!(split_key_value(b"flag"), (&b"flag"[..], None));
+        assert_eq!(next_opt_end(b"a\\,b,c"), Some(4));
+        assert_eq!(next_opt_end(b"abc\\"), None);
     }
 
     #[test]

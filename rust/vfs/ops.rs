@@ -178,6 +178,7 @@ unsafe extern "C" fn init_fs_context(fc: *mut bindings::fs_context) -> c_int {
 static FC_OPS: Table<bindings::fs_context_operations> = Table(bindings::fs_context_operations {
     free: Some(fc_free),
     parse_param: Some(fc_parse_param),
+    parse_monolithic: Some(fc_parse_monolithic),
     get_tree: Some(fc_get_tree),
     reconfigure: Some(fc_reconfigure),
     ..zeroed()
@@ -262,6 +263,35 @@ unsafe extern "C" fn fc_parse_param(
             fc_error(fc, msg, Some(key));
             e.to_errno()
         }
+    }
+}
+
+/// Legacy mount(2) data: split at commas not escaped by a backslash, like
+/// overlayfs, so that layer paths may contain escaped commas.
+unsafe extern "C" fn fc_parse_monolithic(fc: *mut bindings::fs_context, data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the NUL-terminated mount data (or NULL), which the
+    // VFS lets us split in place.
+    unsafe { bindings::vfs_parse_monolithic_sep(fc, data, Some(next_opt)) }
+}
+
+/// The separator callback of [`fc_parse_monolithic`] (`ovl_next_opt`).
+unsafe extern "C" fn next_opt(s: *mut *mut c_char) -> *mut c_char {
+    // SAFETY: `*s` is NULL or points into the NUL-terminated mount data.
+    unsafe {
+        let begin = *s;
+        if begin.is_null() {
+            return ptr::null_mut();
+        }
+        let opt = CStr::from_ptr(begin.cast()).to_bytes();
+        match crate::logic::options::next_opt_end(opt) {
+            Some(i) => {
+                // `i` is the index of a comma inside the string.
+                *begin.add(i) = 0;
+                *s = begin.add(i + 1);
+            }
+            None => *s = ptr::null_mut(),
+        }
+        begin
     }
 }
 
