@@ -72,10 +72,11 @@ struct inode *rovl_h_alloc_inode_sb(struct super_block *sb,
 	return alloc_inode_sb(sb, cache, GFP_KERNEL);
 }
 
-void rovl_h_fc_error(struct fs_context *fc, const char *msg, int msglen,
-		     const char *arg)
+void rovl_h_fc_error(struct fs_context *fc, const char *prefix,
+		     const char *msg, int msglen, const char *arg)
 {
-	errorfc(fc, "%.*s%s%s", msglen, msg, arg ? ": " : "", arg ? arg : "");
+	errorfc(fc, "%s%s%.*s%s%s", prefix ? prefix : "", prefix ? ": " : "",
+		msglen, msg, arg ? ": " : "", arg ? arg : "");
 }
 
 int rovl_h_inode_permission_open(struct mnt_idmap *idmap,

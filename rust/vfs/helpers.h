@@ -41,8 +41,8 @@ struct kmem_cache *rovl_h_inode_cache_create(const char *name,
 					     void (*ctor)(void *));
 struct inode *rovl_h_alloc_inode_sb(struct super_block *sb,
 				    struct kmem_cache *cache);
-void rovl_h_fc_error(struct fs_context *fc, const char *msg, int msglen,
-		     const char *arg);
+void rovl_h_fc_error(struct fs_context *fc, const char *prefix,
+		     const char *msg, int msglen, const char *arg);
 int rovl_h_inode_permission_open(struct mnt_idmap *idmap,
 				 struct inode *inode, int flags);
 void rovl_h_mnt_make_lower(struct vfsmount *mnt);

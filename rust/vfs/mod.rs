@@ -343,8 +343,7 @@ impl Drop for Cred {
 
 /// An open file on a layer (opened by rovl, not by a user), released with fput.
 ///
-/// Transparent, so that a `file->private_data` holding the pointer can be
-/// borrowed as a `&RealFile` in place.
+/// Stored in `file->private_data` as the raw `struct file` pointer.
 #[repr(transparent)]
 pub(crate) struct RealFile(NonNull<bindings::file>);
 
@@ -365,10 +364,6 @@ impl RealFile {
     /// `p` must come from [`RealFile::into_raw`] and not be used afterwards.
     unsafe fn from_raw(p: *mut c_void) -> Option<RealFile> {
         NonNull::new(p.cast()).map(RealFile)
-    }
-
-    fn as_ptr(&self) -> *mut bindings::file {
-        self.0.as_ptr()
     }
 }
 

@@ -193,18 +193,14 @@ unsafe fn mount_ctx<'a>(fc: *mut bindings::fs_context) -> &'a mut MountCtx {
     unsafe { &mut *(*fc).fs_private.cast::<MountCtx>() }
 }
 
-fn fc_error(fc: *mut bindings::fs_context, msg: &str, arg: Option<&CStr>) {
+/// Logs "prefix: msg: arg" (parts optional) as an error of the mount:
+/// into the fs_context log for fsopen(2) users, else the kernel log.
+fn fc_error(fc: *mut bindings::fs_context, prefix: Option<&CStr>, msg: &str, arg: Option<&CStr>) {
     let len = c_int::try_from(msg.len()).unwrap_or(0);
-    // SAFETY: `fc` is valid; `msg` is valid for `len` bytes and `arg` is
-    // NUL-terminated.
-    unsafe {
-        bindings::rovl_h_fc_error(
-            fc,
-            msg.as_ptr().cast(),
-            len,
-            arg.map_or(ptr::null(), |a| a.as_ptr().cast()),
-        )
-    };
+    let cstr = |s: Option<&CStr>| s.map_or(ptr::null(), |s| s.as_ptr().cast());
+    // SAFETY: `fc` is valid; `msg` is valid for `len` bytes; `prefix` and
+    // `arg` are NULL or NUL-terminated.
+    unsafe { bindings::rovl_h_fc_error(fc, cstr(prefix), msg.as_ptr().cast(), len, cstr(arg)) };
 }
 
 unsafe extern "C" fn fc_free(fc: *mut bindings::fs_context) {
@@ -242,7 +238,7 @@ unsafe extern "C" fn fc_parse_param(
                 }
             }
             _ => {
-                fc_error(fc, "unsupported parameter type", Some(key));
+                fc_error(fc, Some(key), "unsupported parameter type", None);
                 return EINVAL.to_errno();
             }
         }
@@ -260,7 +256,7 @@ unsafe extern "C" fn fc_parse_param(
         // reports other unknown parameters.
         Err(ParamError::NoParam) => ENOPARAM.to_errno(),
         Err(ParamError::Invalid(msg, e)) => {
-            fc_error(fc, msg, Some(key));
+            fc_error(fc, Some(key), msg, None);
             e.to_errno()
         }
     }
@@ -301,7 +297,7 @@ unsafe extern "C" fn fc_get_tree(fc: *mut bindings::fs_context) -> c_int {
     let sbi = match ctx.build() {
         Ok(sbi) => sbi,
         Err(e) => {
-            fc_error(fc, e.msg, e.arg.as_ref().map(CBuf::as_cstr));
+            fc_error(fc, None, e.msg, e.arg.as_ref().map(CBuf::as_cstr));
             return e.errno.to_errno();
         }
     };
@@ -340,7 +336,7 @@ unsafe extern "C" fn fill_super(
     let SbParams { stack_depth, maxbytes, time_gran, read_only } = match sbi.sb_params() {
         Ok(p) => p,
         Err(e) => {
-            fc_error(fc, e.msg, e.arg.as_ref().map(CBuf::as_cstr));
+            fc_error(fc, None, e.msg, e.arg.as_ref().map(CBuf::as_cstr));
             return e.errno.to_errno();
         }
     };
@@ -744,21 +740,22 @@ static DIR_FOPS: Table<bindings::file_operations> = Table(bindings::file_operati
     ..zeroed()
 });
 
-/// The real file behind one of our open files.
+/// The real file behind one of our open files, and the file's [`SbInfo`].
 ///
 /// # Safety
 ///
-/// `file` must be an open rovl file.
-unsafe fn real_file<'a>(file: *mut bindings::file) -> Result<&'a RealFile> {
-    // SAFETY: private_data holds our RealFile from open to release.
-    let p = unsafe { ptr::addr_of!((*file).private_data) }.cast::<RealFile>();
-    // SAFETY: RealFile is a non-null pointer wrapper stored by value in
-    // private_data, which is non-NULL after a successful open.
-    if unsafe { (*file).private_data }.is_null() {
-        return Err(EIO);
+/// `file` must be an open rovl file, and the results must not be used
+/// after it is released.
+unsafe fn open_file<'a>(file: *mut bindings::file) -> Result<(*mut bindings::file, &'a SbInfo)> {
+    // SAFETY: private_data holds our RealFile (a transparent pointer) from
+    // open to release; the inode of an open file pins its super block.
+    unsafe {
+        let real = (*file).private_data.cast::<bindings::file>();
+        if real.is_null() {
+            return Err(EIO);
+        }
+        Ok((real, sb_info((*rovl_inode_of_file(file)).i_sb)))
     }
-    // SAFETY: see above.
-    Ok(unsafe { &*p })
 }
 
 /// Opens the real file behind a rovl file being opened, with the mounter's
@@ -826,14 +823,12 @@ unsafe extern "C" fn file_release(_inode: *mut bindings::inode, file: *mut bindi
 }
 
 unsafe extern "C" fn file_llseek(file: *mut bindings::file, offset: i64, whence: c_int) -> i64 {
-    // SAFETY: `file` is open.
-    let real = match unsafe { real_file(file) } {
-        Ok(r) => r.as_ptr(),
-        Err(e) => return e.to_errno().into(),
-    };
     // SAFETY: `file` is open; the VFS serialises f_pos users of a file
     // (f_pos_lock), and the real file is private to this file.
-    let sbi = unsafe { sb_info((*rovl_inode_of_file(file)).i_sb) };
+    let (real, sbi) = match unsafe { open_file(file) } {
+        Ok(x) => x,
+        Err(e) => return e.to_errno().into(),
+    };
     sbi.cred.with(|| {
         // SAFETY: see above.
         unsafe {
@@ -876,13 +871,11 @@ fn backing_ctx(sbi: &SbInfo) -> bindings::backing_file_ctx {
 unsafe extern "C" fn file_read_iter(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
     // SAFETY: the VFS passes a valid kiocb of an open rovl file.
     let file = unsafe { (*iocb).ki_filp };
-    // SAFETY: as above.
-    let real = match unsafe { real_file(file) } {
-        Ok(r) => r.as_ptr(),
+    // SAFETY: `file` is the open rovl file of the kiocb.
+    let (real, sbi) = match unsafe { open_file(file) } {
+        Ok(x) => x,
         Err(e) => return e.to_errno() as isize,
     };
-    // SAFETY: as above.
-    let sbi = unsafe { sb_info((*rovl_inode_of_file(file)).i_sb) };
     let mut ctx = backing_ctx(sbi);
     // SAFETY: all pointers are valid for the call.
     unsafe { bindings::backing_file_read_iter(real, iter, iocb, (*iocb).ki_flags, &mut ctx) }
@@ -896,12 +889,10 @@ unsafe extern "C" fn file_splice_read(
     flags: c_uint,
 ) -> isize {
     // SAFETY: the VFS passes an open rovl file.
-    let real = match unsafe { real_file(file) } {
-        Ok(r) => r.as_ptr(),
+    let (real, sbi) = match unsafe { open_file(file) } {
+        Ok(x) => x,
         Err(e) => return e.to_errno() as isize,
     };
-    // SAFETY: as above.
-    let sbi = unsafe { sb_info((*rovl_inode_of_file(file)).i_sb) };
     let mut ctx = backing_ctx(sbi);
     let mut iocb = bindings::kiocb::default();
     // SAFETY: `iocb` is a local kiocb for `file`; `ppos` is the VFS's
@@ -917,25 +908,21 @@ unsafe extern "C" fn file_splice_read(
 
 unsafe extern "C" fn file_mmap(file: *mut bindings::file, vma: *mut bindings::vm_area_struct) -> c_int {
     // SAFETY: the VFS passes an open rovl file.
-    let real = match unsafe { real_file(file) } {
-        Ok(r) => r.as_ptr(),
+    let (real, sbi) = match unsafe { open_file(file) } {
+        Ok(x) => x,
         Err(e) => return e.to_errno(),
     };
-    // SAFETY: as above.
-    let sbi = unsafe { sb_info((*rovl_inode_of_file(file)).i_sb) };
     let mut ctx = backing_ctx(sbi);
     // SAFETY: all pointers are valid for the call.
     unsafe { bindings::backing_file_mmap(real, vma, &mut ctx) }
 }
 
 unsafe extern "C" fn dir_iterate(file: *mut bindings::file, ctx: *mut bindings::dir_context) -> c_int {
-    // SAFETY: the VFS passes an open rovl directory.
-    let real = match unsafe { real_file(file) } {
-        Ok(r) => r.as_ptr(),
+    // SAFETY: the VFS passes an open rovl file.
+    let (real, sbi) = match unsafe { open_file(file) } {
+        Ok(x) => x,
         Err(e) => return e.to_errno(),
     };
-    // SAFETY: as above.
-    let sbi = unsafe { sb_info((*rovl_inode_of_file(file)).i_sb) };
     // A directory of a single lower layer is not merged: its entries and
     // their inode numbers are the real directory's (see getattr).
     // SAFETY: iterate_dir takes the real directory's lock and keeps
