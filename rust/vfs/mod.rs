@@ -343,8 +343,8 @@ impl Drop for Cred {
 
 /// An open file on a layer (opened by rovl, not by a user), released with fput.
 ///
-/// Stored in `file->private_data` as the raw `struct file` pointer.
-#[repr(transparent)]
+/// Stored in `file->private_data` as the raw `struct file` pointer
+/// ([`RealFile::into_raw`], [`RealFile::peek_raw`], [`RealFile::from_raw`]).
 pub(crate) struct RealFile(NonNull<bindings::file>);
 
 // SAFETY: files are reference counted and usable from any thread.
@@ -363,7 +363,12 @@ impl RealFile {
     ///
     /// `p` must come from [`RealFile::into_raw`] and not be used afterwards.
     unsafe fn from_raw(p: *mut c_void) -> Option<RealFile> {
-        NonNull::new(p.cast()).map(RealFile)
+        Self::peek_raw(p).map(RealFile)
+    }
+
+    /// The file stored by [`RealFile::into_raw`] in `p`, which keeps owning it.
+    fn peek_raw(p: *mut c_void) -> Option<NonNull<bindings::file>> {
+        NonNull::new(p.cast())
     }
 }
 

@@ -747,14 +747,11 @@ static DIR_FOPS: Table<bindings::file_operations> = Table(bindings::file_operati
 /// `file` must be an open rovl file, and the results must not be used
 /// after it is released.
 unsafe fn open_file<'a>(file: *mut bindings::file) -> Result<(*mut bindings::file, &'a SbInfo)> {
-    // SAFETY: private_data holds our RealFile (a transparent pointer) from
-    // open to release; the inode of an open file pins its super block.
+    // SAFETY: private_data holds our RealFile from open to release; the
+    // inode of an open file pins its super block.
     unsafe {
-        let real = (*file).private_data.cast::<bindings::file>();
-        if real.is_null() {
-            return Err(EIO);
-        }
-        Ok((real, sb_info((*rovl_inode_of_file(file)).i_sb)))
+        let real = RealFile::peek_raw((*file).private_data).ok_or(EIO)?;
+        Ok((real.as_ptr(), sb_info((*rovl_inode_of_file(file)).i_sb)))
     }
 }
 
