@@ -43,13 +43,17 @@ module! {
 }
 
 struct Rovl {
-    _registration: vfs::ops::Registration,
+    _registration: vfs::fs::Registration<fs::Rovl>,
 }
 
 impl kernel::Module for Rovl {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let registration = vfs::ops::Registration::new(module)?;
-        pr_info!("registered file system type {:?}\n", vfs::ops::FS_NAME);
+        static FS_TYPE: vfs::fs::FsTypeStorage = vfs::fs::FsTypeStorage::new();
+        let registration = vfs::fs::Registration::new(module, &FS_TYPE, c"rovl_inode")?;
+        pr_info!(
+            "registered file system type {:?}\n",
+            <fs::Rovl as vfs::fs::FileSystem>::NAME
+        );
         Ok(Rovl { _registration: registration })
     }
 }

@@ -15,6 +15,15 @@ set -euo pipefail
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
+# One set-up at a time per cache: two at once (the demo in one terminal, the
+# tests in another) would build the kernel into the same directory together.
+mkdir -p "$ROVL_CACHE"
+exec 9>"$ROVL_CACHE/.setup.lock"
+if ! flock -n 9; then
+	rovl_log "another set-up is running on $ROVL_CACHE; waiting for it"
+	flock 9
+fi
+
 # ---------------------------------------------------------------------------
 # 1. Debian packages
 PKGS=(rustc-web rust-web-src clang-19 lld-19 llvm-19 libclang-19-dev

@@ -9,8 +9,14 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod errno;
+pub mod fh;
+pub mod ino;
+pub mod metacopy;
 pub mod options;
+pub mod redirect;
 pub mod xattr;
+pub mod xattrval;
 
 #[cfg(test)]
 mod fuzz;

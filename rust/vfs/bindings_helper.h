@@ -9,6 +9,8 @@
 #include <linux/fs_stack.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
+#include <linux/posix_acl.h>
+#include <linux/capability.h>
 #include <linux/namei.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
@@ -16,26 +18,51 @@
 #include <linux/statfs.h>
 #include <linux/uio.h>
 #include <linux/xattr.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/magic.h>
 
 #include "helpers.h"
 
 /* Constants bindgen cannot see through macros. */
-const unsigned long ROVL_OVERLAYFS_SUPER_MAGIC = OVERLAYFS_SUPER_MAGIC;
 const int ROVL_FILESYSTEM_MAX_STACK_DEPTH = FILESYSTEM_MAX_STACK_DEPTH;
 const unsigned int ROVL_LOOKUP_FOLLOW = LOOKUP_FOLLOW;
 const unsigned int ROVL_LOOKUP_DIRECTORY = LOOKUP_DIRECTORY;
+const unsigned int ROVL_LOOKUP_RCU = LOOKUP_RCU;
+const unsigned int ROVL_LOOKUP_BENEATH_STRICT = LOOKUP_BENEATH | LOOKUP_NO_SYMLINKS | LOOKUP_NO_XDEV;
 const unsigned int ROVL_SB_RDONLY = SB_RDONLY;
 const unsigned int ROVL_SB_POSIXACL = SB_POSIXACL;
-const int ROVL_O_LARGEFILE = O_LARGEFILE;
-const int ROVL_O_NOATIME = O_NOATIME;
-const int ROVL_O_RDONLY = O_RDONLY;
-const int ROVL_O_DIRECTORY = O_DIRECTORY;
+const unsigned int ROVL_DCACHE_OP_REVALIDATE = DCACHE_OP_REVALIDATE;
+const unsigned int ROVL_DCACHE_OP_WEAK_REVALIDATE = DCACHE_OP_WEAK_REVALIDATE;
+const unsigned int ROVL_DCACHE_REVAL = DCACHE_OP_REVALIDATE | DCACHE_OP_WEAK_REVALIDATE;
+const unsigned int ROVL_DCACHE_WEIRD = DCACHE_NEED_AUTOMOUNT | DCACHE_MANAGE_TRANSIT |
+				       DCACHE_OP_HASH | DCACHE_OP_COMPARE;
 const unsigned short ROVL_S_IFMT = S_IFMT;
 const unsigned short ROVL_S_IFDIR = S_IFDIR;
 const unsigned short ROVL_S_IFREG = S_IFREG;
 const unsigned short ROVL_S_IFLNK = S_IFLNK;
-const int ROVL_FS_USERNS_MOUNT = FS_USERNS_MOUNT;
-const long long ROVL_MAX_LFS_FILESIZE = MAX_LFS_FILESIZE;
+const unsigned short ROVL_S_IFCHR = S_IFCHR;
+const unsigned short ROVL_S_IFBLK = S_IFBLK;
+const unsigned short ROVL_S_IFIFO = S_IFIFO;
+const unsigned short ROVL_S_IFSOCK = S_IFSOCK;
+const int ROVL_MAY_EXEC = MAY_EXEC;
+const int ROVL_MAY_WRITE = MAY_WRITE;
+const int ROVL_MAY_READ = MAY_READ;
+const int ROVL_MAY_APPEND = MAY_APPEND;
+const int ROVL_MAY_NOT_BLOCK = MAY_NOT_BLOCK;
+const int ROVL_MAY_OPEN = MAY_OPEN;
+const unsigned int ROVL_STATX_INO = STATX_INO;
+const unsigned int ROVL_STATX_BLOCKS = STATX_BLOCKS;
+const unsigned int ROVL_O_RDONLY = O_RDONLY;
+const unsigned int ROVL_O_LARGEFILE = O_LARGEFILE;
+const unsigned int ROVL_O_NOATIME = O_NOATIME;
+const unsigned int ROVL_O_APPEND = O_APPEND;
+const unsigned int ROVL_O_ACCMODE = O_ACCMODE;
+const int ROVL_CAP_SYS_ADMIN = CAP_SYS_ADMIN;
+const int ROVL_CAP_DAC_READ_SEARCH = CAP_DAC_READ_SEARCH;
 const int ROVL_ENAMETOOLONG = ENAMETOOLONG;
 const int ROVL_EOPNOTSUPP = EOPNOTSUPP;
+const int ROVL_ESTALE = ESTALE;
+const int ROVL_EREMOTE = EREMOTE;
+const int ROVL_ENODATA = ENODATA;
+const int ROVL_ECHILD = ECHILD;
+const int ROVL_ELOOP = ELOOP;

@@ -1,41 +1,99 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One-line C wrappers for static inline functions and macros, called from
- * the Rust VFS binding layer, and the module parameter declarations.
- * Keep this file free of logic: each helper is a single call.
+ * C wrappers for static inline functions and macros, called from the Rust
+ * VFS binding layer.  Keep this file free of file system logic.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
+#include <linux/exportfs.h>
+#include <linux/printk.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_stack.h>
-#include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "helpers.h"
 
 struct dentry *rovl_h_dget(struct dentry *dentry) { return dget(dentry); }
 struct inode *rovl_h_d_inode(const struct dentry *dentry) { return d_inode(dentry); }
+struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry) { return d_inode_rcu(dentry); }
+unsigned int rovl_h_d_flags(const struct dentry *dentry) { return READ_ONCE(dentry->d_flags); }
+bool rovl_h_d_can_lookup(const struct dentry *dentry) { return d_can_lookup(dentry); }
+
+void rovl_h_d_set_reval(struct dentry *dentry, unsigned int flags)
+{
+	const unsigned int mask = DCACHE_OP_REVALIDATE | DCACHE_OP_WEAK_REVALIDATE;
+
+	spin_lock(&dentry->d_lock);
+	dentry->d_flags &= ~mask;
+	dentry->d_flags |= flags & mask;
+	spin_unlock(&dentry->d_lock);
+}
+
+/* ->d_revalidate of a dentry of another file system, with its parent and a
+ * stable name, as the VFS calls it. */
+int rovl_h_d_op_revalidate(struct dentry *d, unsigned int flags, bool rcu)
+{
+	struct dentry *parent;
+	struct inode *dir;
+	struct name_snapshot n;
+	int ret;
+
+	if (rcu) {
+		parent = READ_ONCE(d->d_parent);
+		dir = d_inode_rcu(parent);
+		if (!dir)
+			return -ECHILD;
+	} else {
+		parent = dget_parent(d);
+		dir = d_inode(parent);
+	}
+	take_dentry_name_snapshot(&n, d);
+	ret = d->d_op->d_revalidate(dir, &n.name, d, flags);
+	release_dentry_name_snapshot(&n);
+	if (!rcu)
+		dput(parent);
+	return ret;
+}
+
+int rovl_h_d_op_weak_revalidate(struct dentry *d, unsigned int flags)
+{
+	return d->d_op->d_weak_revalidate(d, flags);
+}
+
+const unsigned char *rovl_h_dentry_name(const struct dentry *dentry,
+					unsigned int *len)
+{
+	*len = dentry->d_name.len;
+	return dentry->d_name.name;
+}
+
+const unsigned char *rovl_h_snapshot_name(struct name_snapshot *snap,
+					  unsigned int *len)
+{
+	*len = snap->name.len;
+	return snap->name.name;
+}
+
 struct inode *rovl_h_file_inode(const struct file *file) { return file_inode(file); }
 struct dentry *rovl_h_file_dentry(const struct file *file) { return file->f_path.dentry; }
-
-void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop)
-{
-	inode->i_fop = fop;
-}
-
+void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop) { inode->i_fop = fop; }
 struct mnt_idmap *rovl_h_mnt_idmap(const struct vfsmount *mnt) { return mnt_idmap(mnt); }
+bool rovl_h_is_idmapped_mnt(const struct vfsmount *mnt) { return is_idmapped_mnt(mnt); }
 
-const struct cred *rovl_h_override_creds(const struct cred *cred)
+void rovl_h_mnt_set_readonly_noatime(struct vfsmount *mnt)
 {
-	return override_creds(cred);
+	mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
 }
 
+const struct cred *rovl_h_override_creds(const struct cred *cred) { return override_creds(cred); }
 void rovl_h_revert_creds(const struct cred *old) { revert_creds(old); }
-void rovl_h_put_cred(const struct cred *cred) { put_cred(cred); }
 
 struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 				      struct dentry *base,
@@ -49,14 +107,28 @@ bool rovl_h_inode_is_new(struct inode *inode)
 	return inode_state_read_once(inode) & I_NEW;
 }
 
-const unsigned char *rovl_h_dentry_name(const struct dentry *dentry,
-					unsigned int *len)
+unsigned int rovl_h_i_nlink(const struct inode *inode) { return READ_ONCE(inode->i_nlink); }
+
+void rovl_h_inode_init_flags(struct inode *inode, bool dont_cache_acl)
 {
-	*len = dentry->d_name.len;
-	return dentry->d_name.name;
+	inode->i_flags |= S_NOCMTIME;
+#ifdef CONFIG_FS_POSIX_ACL
+	if (dont_cache_acl)
+		inode->i_acl = inode->i_default_acl = ACL_DONT_CACHE;
+#endif
 }
 
-loff_t rovl_h_i_size_read(const struct inode *inode) { return i_size_read(inode); }
+int rovl_h_generic_permission(struct inode *inode, int mask)
+{
+	return generic_permission(&nop_mnt_idmap, inode, mask);
+}
+
+void rovl_h_posix_acl_release(struct posix_acl *acl) { posix_acl_release(acl); }
+
+struct posix_acl *rovl_h_vfs_get_acl(struct mnt_idmap *idmap, struct dentry *dentry, int type)
+{
+	return vfs_get_acl(idmap, dentry, posix_acl_xattr_name(type));
+}
 
 struct kmem_cache *rovl_h_inode_cache_create(const char *name,
 					     unsigned int size,
@@ -72,22 +144,12 @@ struct inode *rovl_h_alloc_inode_sb(struct super_block *sb,
 	return alloc_inode_sb(sb, cache, GFP_KERNEL);
 }
 
-void rovl_h_fc_error(struct fs_context *fc, const char *prefix,
-		     const char *msg, int msglen, const char *arg)
+void rovl_h_fc_error(struct fs_context *fc, const char *prefix, int plen,
+		     const char *msg, int mlen, const char *arg, int alen)
 {
-	errorfc(fc, "%s%s%.*s%s%s", prefix ? prefix : "", prefix ? ": " : "",
-		msglen, msg, arg ? ": " : "", arg ? arg : "");
-}
-
-int rovl_h_inode_permission_open(struct mnt_idmap *idmap,
-				 struct inode *inode, int flags)
-{
-	return inode_permission(idmap, inode, MAY_OPEN | ACC_MODE(flags));
-}
-
-void rovl_h_mnt_make_lower(struct vfsmount *mnt)
-{
-	mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
+	errorfc(fc, "%.*s%s%.*s%s%.*s", plen, prefix ? prefix : "",
+		prefix ? ": " : "", mlen, msg, arg ? ": " : "", alen,
+		arg ? arg : "");
 }
 
 void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file)
@@ -95,42 +157,35 @@ void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file)
 	init_sync_kiocb(kiocb, file);
 }
 
-bool rovl_h_capable_sys_admin(bool noaudit)
+bool rovl_h_capable(int cap, bool noaudit)
 {
-	return noaudit ? ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) : capable(CAP_SYS_ADMIN);
+	return noaudit ? ns_capable_noaudit(&init_user_ns, cap) : capable(cap);
 }
 
-void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src)
+bool rovl_h_printk_ratelimit(void) { return printk_ratelimit(); }
+loff_t rovl_h_i_size_read(const struct inode *inode) { return i_size_read(inode); }
+
+/* Bit 0: file handles can be decoded; bit 1: the fs has its own encode_fh. */
+unsigned int rovl_h_sb_export_ops(const struct super_block *sb)
 {
-	fsstack_copy_attr_times(dest, src);
+	const struct export_operations *op = sb->s_export_op;
+
+	return (exportfs_can_decode_fh(op) ? 1 : 0) | (op && op->encode_fh ? 2 : 0);
 }
 
-/* Module parameters: the same names, types and meaning as overlayfs's. */
-bool rovl_param_redirect_dir = IS_ENABLED(CONFIG_ROVL_FS_REDIRECT_DIR);
-module_param_named(redirect_dir, rovl_param_redirect_dir, bool, 0644);
-MODULE_PARM_DESC(redirect_dir, "Default to on or off for the redirect_dir feature");
+struct workqueue_struct *rovl_h_alloc_workqueue(const char *name)
+{
+	return alloc_workqueue("%s", WQ_UNBOUND | WQ_MEM_RECLAIM, 0, name);
+}
 
-bool rovl_param_redirect_always_follow = true;
-module_param_named(redirect_always_follow, rovl_param_redirect_always_follow, bool, 0644);
-MODULE_PARM_DESC(redirect_always_follow,
-		 "Follow redirects even if redirect_dir feature is turned off");
+void rovl_h_flush_workqueue(struct workqueue_struct *wq) { flush_workqueue(wq); }
 
-bool rovl_param_xino_auto = IS_ENABLED(CONFIG_ROVL_FS_XINO_AUTO);
-module_param_named(xino_auto, rovl_param_xino_auto, bool, 0644);
-MODULE_PARM_DESC(xino_auto, "Auto enable xino feature");
+void rovl_h_init_work(struct work_struct *work, void (*fn)(struct work_struct *))
+{
+	INIT_WORK(work, fn);
+}
 
-bool rovl_param_index = IS_ENABLED(CONFIG_ROVL_FS_INDEX);
-module_param_named(index, rovl_param_index, bool, 0644);
-MODULE_PARM_DESC(index, "Default to on or off for the inodes index feature");
-
-bool rovl_param_nfs_export = IS_ENABLED(CONFIG_ROVL_FS_NFS_EXPORT);
-module_param_named(nfs_export, rovl_param_nfs_export, bool, 0644);
-MODULE_PARM_DESC(nfs_export, "Default to on or off for the NFS export feature");
-
-bool rovl_param_metacopy = IS_ENABLED(CONFIG_ROVL_FS_METACOPY);
-module_param_named(metacopy, rovl_param_metacopy, bool, 0644);
-MODULE_PARM_DESC(metacopy, "Default to on or off for the metadata only copy up feature");
-
-unsigned short rovl_param_redirect_max = 256;
-module_param_named(redirect_max, rovl_param_redirect_max, ushort, 0644);
-MODULE_PARM_DESC(redirect_max, "Maximum length of absolute redirect xattr value");
+bool rovl_h_queue_work(struct workqueue_struct *wq, struct work_struct *work)
+{
+	return queue_work(wq, work);
+}

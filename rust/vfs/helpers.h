@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One-line C wrappers for the static inline functions and macros of the
- * kernel headers that the Rust VFS binding layer (rust/vfs) needs, plus the
- * module parameters.  No logic lives here: every function is a direct call.
+ * C wrappers for the static inline functions and macros of the kernel
+ * headers that the Rust VFS binding layer (rust/vfs) needs.  No file system
+ * logic lives here: each helper is a direct call or a field access.
  */
 #ifndef ROVL_HELPERS_H
 #define ROVL_HELPERS_H
@@ -18,47 +18,61 @@ struct inode;
 struct kiocb;
 struct kmem_cache;
 struct mnt_idmap;
+struct name_snapshot;
 struct path;
+struct posix_acl;
 struct super_block;
 struct vfsmount;
 
 struct dentry *rovl_h_dget(struct dentry *dentry);
 struct inode *rovl_h_d_inode(const struct dentry *dentry);
+struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry);
+unsigned int rovl_h_d_flags(const struct dentry *dentry);
+bool rovl_h_d_can_lookup(const struct dentry *dentry);
+void rovl_h_d_set_reval(struct dentry *dentry, unsigned int flags);
+int rovl_h_d_op_revalidate(struct dentry *dentry, unsigned int flags, bool rcu);
+int rovl_h_d_op_weak_revalidate(struct dentry *dentry, unsigned int flags);
+const unsigned char *rovl_h_dentry_name(const struct dentry *dentry,
+					unsigned int *len);
+const unsigned char *rovl_h_snapshot_name(struct name_snapshot *snap,
+					  unsigned int *len);
 struct inode *rovl_h_file_inode(const struct file *file);
+struct dentry *rovl_h_file_dentry(const struct file *file);
+void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop);
 struct mnt_idmap *rovl_h_mnt_idmap(const struct vfsmount *mnt);
+bool rovl_h_is_idmapped_mnt(const struct vfsmount *mnt);
+void rovl_h_mnt_set_readonly_noatime(struct vfsmount *mnt);
 const struct cred *rovl_h_override_creds(const struct cred *cred);
 void rovl_h_revert_creds(const struct cred *old);
-void rovl_h_put_cred(const struct cred *cred);
 struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 				      struct dentry *base,
 				      const char *name, unsigned int len);
 bool rovl_h_inode_is_new(struct inode *inode);
-const unsigned char *rovl_h_dentry_name(const struct dentry *dentry,
-					unsigned int *len);
-loff_t rovl_h_i_size_read(const struct inode *inode);
+unsigned int rovl_h_i_nlink(const struct inode *inode);
+void rovl_h_inode_init_flags(struct inode *inode, bool dont_cache_acl);
+int rovl_h_generic_permission(struct inode *inode, int mask);
+void rovl_h_posix_acl_release(struct posix_acl *acl);
+struct posix_acl *rovl_h_vfs_get_acl(struct mnt_idmap *idmap, struct dentry *dentry, int type);
 struct kmem_cache *rovl_h_inode_cache_create(const char *name,
 					     unsigned int size,
 					     void (*ctor)(void *));
 struct inode *rovl_h_alloc_inode_sb(struct super_block *sb,
 				    struct kmem_cache *cache);
-void rovl_h_fc_error(struct fs_context *fc, const char *prefix,
-		     const char *msg, int msglen, const char *arg);
-int rovl_h_inode_permission_open(struct mnt_idmap *idmap,
-				 struct inode *inode, int flags);
-void rovl_h_mnt_make_lower(struct vfsmount *mnt);
-struct dentry *rovl_h_file_dentry(const struct file *file);
-void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop);
+void rovl_h_fc_error(struct fs_context *fc, const char *prefix, int plen,
+		     const char *msg, int mlen, const char *arg, int alen);
 void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file);
-bool rovl_h_capable_sys_admin(bool noaudit);
-void rovl_h_copy_attr_times(struct inode *dest, const struct inode *src);
+bool rovl_h_capable(int cap, bool noaudit);
+bool rovl_h_printk_ratelimit(void);
+struct work_struct;
+struct workqueue_struct;
+struct workqueue_struct *rovl_h_alloc_workqueue(const char *name);
+void rovl_h_flush_workqueue(struct workqueue_struct *wq);
+void rovl_h_init_work(struct work_struct *work, void (*fn)(struct work_struct *));
+bool rovl_h_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+loff_t rovl_h_i_size_read(const struct inode *inode);
+unsigned int rovl_h_sb_export_ops(const struct super_block *sb);
 
-/* Module parameters (defaults of the mount options), named like overlayfs's. */
-extern bool rovl_param_redirect_dir;
-extern bool rovl_param_redirect_always_follow;
-extern bool rovl_param_index;
-extern bool rovl_param_nfs_export;
-extern bool rovl_param_xino_auto;
-extern bool rovl_param_metacopy;
-extern unsigned short rovl_param_redirect_max;
+/* Module parameters by name (rust/module_params.c). */
+bool rovl_module_param_bool(const char *name, bool *val);
 
 #endif /* ROVL_HELPERS_H */

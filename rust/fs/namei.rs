@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Lookup across the layers (`fs/overlayfs/namei.c`): whiteouts, opaque
+//! directories, redirects, metacopy files and their data, data-only layers.
+
+#![forbid(unsafe_code)]
+
+use super::inode::{self, LazyData, OvlInode, OvlPath};
+use super::super_::{Layer, OvlFs};
+use super::util::{self, CBuf};
+use super::Rovl;
+use crate::logic::metacopy;
+use crate::logic::redirect;
+use crate::logic::xattr::OvlXattr;
+use crate::vfs::dentry::Unhashed;
+use crate::vfs::inode::INode;
+use crate::vfs::real::RealDentry;
+use crate::vfs::FileType;
+use kernel::prelude::*;
+use kernel::sync::aref::ARef;
+
+/// `struct ovl_lookup_data`.
+struct LookupData {
+    /// The name or path being looked up (a redirect replaces it).
+    name: KVec<u8>,
+    is_dir: bool,
+    opaque: bool,
+    xwhiteouts: bool,
+    stop: bool,
+    last: bool,
+    /// A redirect was found (the current `name` comes from one).
+    redirect: bool,
+    /// The metacopy xattr size of the last non-dir found, 0 if none.
+    metacopy: usize,
+    /// The last redirect was absolute.
+    absolute_redirect: bool,
+}
+
+/// `ovl_get_redirect_xattr`: the validated redirect of `dentry`, if any.
+fn get_redirect(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry) -> Result<Option<KVec<u8>>> {
+    let value = match ofs.getxattr_value(layer, dentry, OvlXattr::Redirect) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            warn_rl!("{} ({})\n", redirect::GET_FAILED_MSG, e.to_errno());
+            return Err(e);
+        }
+    };
+    match redirect::parse_redirect(&value) {
+        Ok(r) => {
+            let mut v = KVec::new();
+            v.extend_from_slice(r.as_bytes(), GFP_KERNEL)?;
+            Ok(Some(v))
+        }
+        Err(e) => {
+            warn_rl!(
+                "{} ({})\n",
+                e.message(),
+                kernel::str::BStr::from_bytes(value.get(..value.len().min(256)).unwrap_or(&[]))
+            );
+            Err(util::errno(e.errno()))
+        }
+    }
+}
+
+/// `ovl_check_redirect`: follows a redirect of `dentry`; `prelen` bytes of
+/// the current name precede the component looked up, `post` follows it.
+fn check_redirect(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry, d: &mut LookupData, prelen: usize, post: &[u8]) -> Result {
+    d.absolute_redirect = false;
+    let Some(buf) = get_redirect(ofs, layer, dentry)? else {
+        return Ok(());
+    };
+    let name = if buf.first() == Some(&b'/') {
+        d.absolute_redirect = true;
+        // An absolute redirect below an opaque ancestor of an absolute
+        // lookup resumes the lookup in lower layers.
+        d.stop = false;
+        util::concat(&[&buf, post])?
+    } else {
+        util::concat(&[d.name.get(..prelen).ok_or(EIO)?, &buf, post])?
+    };
+    d.redirect = true;
+    d.name = name;
+    Ok(())
+}
+
+/// `ovl_check_metacopy_xattr` without data: the xattr size (empty counts
+/// as the minimum size), 0 for none.
+fn check_metacopy_size(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry) -> Result<usize> {
+    if dentry.file_type() != Some(FileType::Reg) {
+        return Ok(0);
+    }
+    match ofs.getxattr_ovl(layer, dentry, OvlXattr::Metacopy, None) {
+        Ok(None) => Ok(0),
+        Ok(Some(n)) => metacopy::check_size(n).map_err(|e| {
+            dentry.with_name(|nm| {
+                warn_rl!("metacopy file '{}': {}\n", kernel::str::BStr::from_bytes(nm), e.message())
+            });
+            util::errno(e.errno())
+        }),
+        Err(e) if ofs.config.userxattr && e == EACCES => Ok(0),
+        Err(e) => {
+            warn_rl!("failed to get metacopy ({})\n", e.to_errno());
+            Err(e)
+        }
+    }
+}
+
+/// `ovl_lookup_single`: looks up one component in `base` on `layer`.
+fn lookup_single(
+    ofs: &OvlFs,
+    layer: &Layer,
+    base: &RealDentry,
+    d: &mut LookupData,
+    name_range: (usize, usize),
+    prelen: usize,
+    post_start: usize,
+) -> Result<Option<ARef<RealDentry>>> {
+    let last_element = post_start >= d.name.len();
+    let name = d.name.get(name_range.0..name_range.1).ok_or(EIO)?;
+    let this = match layer.mnt.lookup_positive(base, name) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(None),
+        Err(e) if e == crate::vfs::enametoolong() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if this.is_weird() {
+        warn_rl!(
+            "failed lookup in lower (name='{}', err={}): unsupported object type\n",
+            kernel::str::BStr::from_bytes(name),
+            crate::vfs::eremote().to_errno()
+        );
+        return Err(crate::vfs::eremote());
+    }
+    if ofs.is_whiteout(layer, &this) {
+        d.stop = true;
+        d.opaque = true;
+        return Ok(None);
+    }
+    // After a metacopy file, only a regular file can hold its data.
+    if last_element && d.metacopy != 0 && this.file_type() != Some(FileType::Reg) {
+        d.stop = true;
+        return Ok(None);
+    }
+    if !this.can_lookup() {
+        if d.is_dir || !last_element {
+            d.stop = true;
+            return Ok(None);
+        }
+        let mc = check_metacopy_size(ofs, layer, &this)?;
+        d.metacopy = mc;
+        d.stop = mc == 0;
+        if mc == 0 || d.last {
+            return Ok(Some(this));
+        }
+    } else {
+        if ofs.is_trap(&this) {
+            warn_rl!(
+                "failed lookup in lower (name='{}', err={}): overlapping layers\n",
+                kernel::str::BStr::from_bytes(name),
+                crate::vfs::eloop().to_errno()
+            );
+            return Err(crate::vfs::eloop());
+        }
+        if last_element {
+            d.is_dir = true;
+        }
+        if d.last {
+            return Ok(Some(this));
+        }
+        // overlay.opaque=x means a directory with xattr whiteouts.
+        let val = ofs.dir_xattr_val(layer, &this, OvlXattr::Opaque);
+        if last_element && val == b'x' {
+            d.xwhiteouts = true;
+            layer.set_xwhiteouts();
+        } else if val == b'y' {
+            d.stop = true;
+            if last_element {
+                d.opaque = true;
+            }
+            return Ok(Some(this));
+        }
+    }
+    let post = d.name.get(post_start..).ok_or(EIO)?;
+    let mut post_buf = KVec::new();
+    post_buf.extend_from_slice(post, GFP_KERNEL)?;
+    check_redirect(ofs, layer, &this, d, prelen, &post_buf)?;
+    Ok(Some(this))
+}
+
+/// `ovl_lookup_layer`: the name, or an absolute path one component at a
+/// time from `base` (a layer root).
+fn lookup_layer(ofs: &OvlFs, layer: &Layer, base: &RealDentry, d: &mut LookupData) -> Result<Option<ARef<RealDentry>>> {
+    if d.name.first() != Some(&b'/') {
+        let len = d.name.len();
+        return lookup_single(ofs, layer, base, d, (0, len), 0, len);
+    }
+    let mut cur: ARef<RealDentry> = base.into();
+    let mut pos = 1usize; // after the leading '/'
+    loop {
+        if !cur.can_lookup() {
+            return Ok(None);
+        }
+        let end = d.name.get(pos..).ok_or(EIO)?.iter().position(|&c| c == b'/').map_or(d.name.len(), |i| pos + i);
+        let at_end = end >= d.name.len();
+        // A redirect may rewrite the name: positions count from the end.
+        let rem_after = d.name.len() - end;
+        match lookup_single(ofs, layer, &cur, d, (pos, end), pos, end)? {
+            None => return Ok(None),
+            Some(next) => {
+                if at_end {
+                    return Ok(Some(next));
+                }
+                cur = next;
+            }
+        }
+        pos = d.name.len().checked_sub(rem_after).ok_or(EIO)? + 1;
+        if pos > d.name.len() {
+            return Err(EIO);
+        }
+    }
+}
+
+/// `ovl_check_follow_redirect`: following redirects and metacopy origins
+/// is allowed by the mount options.
+fn check_follow_redirect(ofs: &OvlFs, d: &LookupData, name: &[u8]) -> bool {
+    if d.metacopy != 0 && !ofs.config.metacopy {
+        warn_rl!("refusing to follow metacopy origin for ({})\n", kernel::str::BStr::from_bytes(name));
+        return false;
+    }
+    if d.redirect && !ofs.redirect_follow() {
+        warn_rl!("refusing to follow redirect for ({})\n", kernel::str::BStr::from_bytes(name));
+        return false;
+    }
+    true
+}
+
+/// `ovl_lookup` / `ovl_lookup_layers` for an overlay without upper layer.
+pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<Option<ARef<INode<Rovl>>>> {
+    let sb = dir.super_block();
+    let ofs = sb.data();
+    let dname = dentry.name();
+    if i64::try_from(dname.len()).unwrap_or(i64::MAX) > ofs.namelen {
+        return Err(crate::vfs::enametoolong());
+    }
+    let poe: &OvlInode = dir.data();
+    let check_redirect = ofs.redirect_follow() || ofs.numdatalayer > 0;
+    let mut name = KVec::new();
+    name.extend_from_slice(dname, GFP_KERNEL)?;
+    let mut d = LookupData {
+        name,
+        is_dir: false,
+        opaque: false,
+        xwhiteouts: false,
+        stop: false,
+        last: if check_redirect { false } else { poe.stack.is_empty() },
+        redirect: false,
+        metacopy: 0,
+        absolute_redirect: false,
+    };
+    let mut stack: KVec<OvlPath> = KVec::new();
+    let mut metacopy_size = 0usize;
+    let roe = ofs.root_stack();
+    let numlower_root = roe.len();
+
+    ofs.with_creds(|| -> Result {
+        // The parent stack, switched to the root's after an absolute
+        // redirect: (layer index, dentry) pairs.
+        let mut use_root = false;
+        let mut i = 0usize;
+        loop {
+            let len = if use_root { roe.len() } else { poe.stack.len() };
+            if d.stop || i >= len {
+                break;
+            }
+            let (layer_idx, base): (usize, &RealDentry) = if use_root {
+                let (l, dd) = roe.get(i).ok_or(EIO)?;
+                (*l, dd)
+            } else {
+                let p = poe.stack.get(i).ok_or(EIO)?;
+                (p.layer, &p.dentry)
+            };
+            if !check_follow_redirect(ofs, &d, dname) {
+                return Err(EPERM);
+            }
+            if !check_redirect {
+                d.last = i == len - 1;
+            } else if d.is_dir || ofs.numdatalayer == 0 {
+                d.last = layer_idx == numlower_root;
+            }
+            let layer = ofs.layer(layer_idx)?;
+            let this = lookup_layer(ofs, layer, base, &mut d)?;
+            i += 1;
+            let Some(this) = this else {
+                continue;
+            };
+            if stack.is_empty() && !d.is_dir && d.metacopy != 0 {
+                metacopy_size = d.metacopy;
+            }
+            if d.metacopy != 0 && !stack.is_empty() {
+                // Intermediate metacopy files are not kept, only the top
+                // one; continue so that an absolute redirect on this one
+                // still switches to the root's stack.
+                drop(this);
+            } else {
+                stack.push(OvlPath { layer: layer_idx, dentry: this }, GFP_KERNEL)?;
+            }
+            if d.stop {
+                break;
+            }
+            if d.redirect && d.name.first() == Some(&b'/') && !use_root {
+                use_root = true;
+                // Continue with the layer below the current one.
+                i = layer_idx;
+            }
+        }
+        Ok(())
+    })?;
+
+    // Defer the lookup of data in data-only layers to the first open.
+    let mut lazy = None;
+    if d.metacopy != 0 && !stack.is_empty() && ofs.numdatalayer > 0 && d.absolute_redirect {
+        d.metacopy = 0;
+        lazy = Some(LazyData { redirect: CBuf::new(&d.name)?, found: Default::default() });
+    } else if !check_follow_redirect(ofs, &d, dname) {
+        return Err(EPERM);
+    }
+    if d.metacopy != 0 {
+        warn_rl!(
+            "metacopy with no lower data found - abort lookup ({})\n",
+            kernel::str::BStr::from_bytes(dname)
+        );
+        return Err(EIO);
+    }
+    let reval = inode::stack_reval(&stack);
+    if d.opaque || d.xwhiteouts {
+        let mut f = 0;
+        if d.opaque {
+            f |= super::DENTRY_OPAQUE;
+        }
+        if d.xwhiteouts {
+            f |= super::DENTRY_XWHITEOUTS;
+        }
+        dentry.dentry().set_flags(f);
+    }
+    dentry.dentry().set_reval(reval);
+    if stack.is_empty() {
+        return Ok(None);
+    }
+    // A lazy data lookup only makes sense for a regular file.
+    if lazy.is_some() && d.is_dir {
+        lazy = None;
+    }
+    let digest = metacopy_size > metacopy::MIN_SIZE;
+    inode::get_inode(sb, stack, lazy, digest).map(Some)
+}
+
+/// `ovl_maybe_lookup_lowerdata`: looks up the data of a metacopy file in
+/// the data-only layers, by its absolute redirect, once.
+pub(crate) fn lookup_lowerdata(inode: &INode<Rovl>) -> Result {
+    let oi = inode.data();
+    let Some(lazy) = &oi.lazy_data else {
+        return Ok(());
+    };
+    if lazy.found.as_ref().is_some() {
+        return Ok(());
+    }
+    let ofs = inode.super_block().data();
+    let redirect = lazy.redirect.as_cstr();
+    if redirect.to_bytes().first() != Some(&b'/') {
+        return Err(EIO);
+    }
+    let r = ofs.with_creds(|| -> Result<OvlPath> {
+        let mut err = ENOENT;
+        for (i, layer) in ofs.layers.iter().enumerate().skip(ofs.numlowerlayer()) {
+            match layer.mnt.lookup_beneath(redirect) {
+                Ok(d) => {
+                    if d.is_weird() {
+                        err = crate::vfs::eremote();
+                        continue;
+                    }
+                    // Only a regular file can hold the data.
+                    if d.file_type() != Some(FileType::Reg) {
+                        err = ENOENT;
+                        continue;
+                    }
+                    return Ok(OvlPath { layer: i + 1, dentry: d });
+                }
+                Err(e) => err = e,
+            }
+        }
+        Err(err)
+    });
+    match r {
+        Ok(p) => {
+            // Someone may have been faster: theirs is as good as ours.
+            let _ = lazy.found.populate(p);
+            Ok(())
+        }
+        Err(e) => {
+            warn_rl!("lazy lowerdata lookup failed (err={})\n", e.to_errno());
+            Err(e)
+        }
+    }
+}

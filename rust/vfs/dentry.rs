@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Dentries of a file system written on these bindings, and dentry operations.
+//!
+//! `d_fsdata` of our dentries holds flags only (a word of bits the file
+//! system defines), never references, so dentries need no `d_release`.
+//! A dentry's name is only offered by [`Unhashed`], the new dentry of a
+//! `->lookup`, whose parent is locked, so that the name is stable.
+
+use super::bindings;
+use super::fs::FileSystem;
+use super::inode::INode;
+use core::ffi::{c_int, c_uint};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use core::ptr::NonNull;
+use kernel::prelude::*;
+use kernel::sync::aref::{ARef, AlwaysRefCounted};
+use kernel::types::Opaque;
+
+/// A dentry of file system `T`.
+#[repr(transparent)]
+pub(crate) struct DEntry<T>(Opaque<bindings::dentry>, PhantomData<T>);
+
+// SAFETY: dentries are reference counted with dget/dput, from any thread.
+unsafe impl<T> AlwaysRefCounted for DEntry<T> {
+    fn inc_ref(&self) {
+        // SAFETY: `self` is valid and referenced.
+        unsafe { bindings::rovl_h_dget(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller passes a reference it owns.
+        unsafe { bindings::dput(obj.as_ptr().cast()) };
+    }
+}
+
+// SAFETY: a dentry may be referenced and released from any thread; its
+// flags word is accessed atomically.
+unsafe impl<T> Send for DEntry<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for DEntry<T> {}
+
+impl<T: FileSystem> DEntry<T> {
+    /// The parent dentry (`dget_parent`); the root is its own parent.
+    pub(crate) fn parent(&self) -> ARef<DEntry<T>> {
+        // SAFETY: dget_parent returns a referenced dentry of the same
+        // file system (never NULL).
+        unsafe { ARef::from_raw(NonNull::new_unchecked(bindings::dget_parent(self.as_ptr()).cast())) }
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` must be a dentry of `T`, valid for `'a`.
+    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::dentry) -> &'a Self {
+        // SAFETY: transparent wrapper; validity per the contract.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut bindings::dentry {
+        self.0.get()
+    }
+
+    fn fsdata(&self) -> &AtomicUsize {
+        // SAFETY: `d_fsdata` is a pointer-sized, pointer-aligned word that
+        // only these bindings access (as flags), atomically.
+        unsafe { AtomicUsize::from_ptr((&raw mut (*self.as_ptr()).d_fsdata).cast()) }
+    }
+
+    /// The flags word of the dentry.
+    pub(crate) fn flags(&self) -> usize {
+        self.fsdata().load(Ordering::Acquire)
+    }
+
+    /// Sets the bits `bits` in the flags word.
+    pub(crate) fn set_flags(&self, bits: usize) {
+        self.fsdata().fetch_or(bits, Ordering::AcqRel);
+    }
+
+    /// The inode, `None` for a negative dentry.  Safe in RCU walk: our
+    /// inodes are freed after an RCU grace period.
+    pub(crate) fn inode(&self) -> Option<&INode<T>> {
+        // SAFETY: `d_inode` is read once; a positive dentry of ours pins a
+        // complete inode of ours, and in RCU walk the inode stays valid for
+        // the grace period.
+        let inode = unsafe { bindings::rovl_h_d_inode_rcu(self.as_ptr()) };
+        // SAFETY: see above.
+        (!inode.is_null()).then(|| unsafe { INode::from_raw(inode) })
+    }
+
+    /// Sets which revalidation operations the dentry needs.
+    pub(crate) fn set_reval(&self, reval: RevalFlags) {
+        // SAFETY: the helper updates d_flags under d_lock.
+        unsafe { bindings::rovl_h_d_set_reval(self.as_ptr(), reval.0) };
+    }
+}
+
+/// Which revalidation operations (`DCACHE_OP_REVALIDATE`,
+/// `DCACHE_OP_WEAK_REVALIDATE`) dentries of other file systems have; see
+/// [`super::real::RealDentry::reval_flags`].
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RevalFlags(pub(super) u32);
+
+impl RevalFlags {
+    /// No revalidation.
+    pub(crate) const NONE: RevalFlags = RevalFlags(0);
+
+    /// The union of two sets.
+    pub(crate) fn union(self, other: RevalFlags) -> RevalFlags {
+        RevalFlags(self.0 | other.0)
+    }
+}
+
+/// The new, unhashed dentry of a `->lookup`.
+///
+/// # Invariants
+///
+/// The parent directory is locked by the VFS for the life of the value, so
+/// the dentry's name and parent are stable.
+pub(crate) struct Unhashed<'a, T>(&'a DEntry<T>);
+
+impl<'a, T: FileSystem> Unhashed<'a, T> {
+    /// # Safety
+    ///
+    /// `ptr` must be the dentry of a `->lookup` in progress on a directory
+    /// of `T` (parent locked), valid for `'a`.
+    pub(super) unsafe fn from_raw(ptr: *mut bindings::dentry) -> Self {
+        // SAFETY: per the contract.
+        Unhashed(unsafe { DEntry::from_raw(ptr) })
+    }
+
+    /// The name looked up.
+    pub(crate) fn name(&self) -> &[u8] {
+        let mut len = 0u32;
+        // SAFETY: by the type invariant, `d_name` is stable for `'a`.
+        let name = unsafe { bindings::rovl_h_dentry_name(self.0.as_ptr(), &mut len) };
+        if name.is_null() {
+            return &[];
+        }
+        // SAFETY: `d_name.name` points to `d_name.len` bytes, stable (see above).
+        unsafe { core::slice::from_raw_parts(name, len as usize) }
+    }
+
+    /// The dentry itself.
+    pub(crate) fn dentry(&self) -> &DEntry<T> {
+        self.0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Dentry operations.
+
+/// Dentry operations.  Optional methods fill the C table only when
+/// implemented.  Which dentries they are called for is chosen per dentry
+/// with [`DEntry::set_reval`].
+#[vtable]
+pub(crate) trait Operations: Sized {
+    /// `d_revalidate` (`weak` false) or `d_weak_revalidate` (`weak` true):
+    /// `Ok(true)` if the dentry is valid.  `rcu` is set in RCU walk.
+    fn revalidate(_dentry: &DEntry<Self>, _rcu: bool, _flags: u32, _weak: bool) -> Result<bool> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+struct Tables<T>(PhantomData<T>);
+
+impl<T: FileSystem> Tables<T> {
+    const OPS: bindings::dentry_operations = bindings::dentry_operations {
+        d_revalidate: if T::HAS_REVALIDATE { Some(d_revalidate::<T>) } else { None },
+        d_weak_revalidate: if T::HAS_REVALIDATE { Some(d_weak_revalidate::<T>) } else { None },
+        ..super::real::zeroed_dentry_operations()
+    };
+}
+
+pub(super) fn dentry_ops<T: FileSystem>() -> &'static bindings::dentry_operations {
+    &Tables::<T>::OPS
+}
+
+fn reval_result(r: Result<bool>) -> c_int {
+    match r {
+        Ok(v) => c_int::from(v),
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn d_revalidate<T: FileSystem>(
+    _dir: *mut bindings::inode,
+    _name: *const bindings::qstr,
+    dentry: *mut bindings::dentry,
+    flags: c_uint,
+) -> c_int {
+    let rcu = flags & bindings::ROVL_LOOKUP_RCU != 0;
+    // SAFETY: the VFS passes a dentry of ours, valid for the call (in RCU
+    // walk, for the grace period).
+    reval_result(T::revalidate(unsafe { DEntry::<T>::from_raw(dentry) }, rcu, flags, false))
+}
+
+unsafe extern "C" fn d_weak_revalidate<T: FileSystem>(dentry: *mut bindings::dentry, flags: c_uint) -> c_int {
+    // SAFETY: the VFS passes a referenced dentry of ours.
+    reval_result(T::revalidate(unsafe { DEntry::<T>::from_raw(dentry) }, false, flags, true))
+}

@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Inodes of a file system written on these bindings, their per-inode data and
+//! the inode operations.
+//!
+//! Each inode is an [`INodeWithData`]: the VFS inode, the key it is hashed
+//! by in the inode cache, and the file system's `T::INodeData`.  The key is
+//! stored apart from the data, so that `iget5_locked`'s `set` (which runs
+//! under a spin lock) only stores it; the data is written afterwards through
+//! [`NewINode::init`], before the inode is unlocked and visible.  A
+//! [`NewINode`] dropped without `init` fails the inode (`iget_failed`).
+//!
+//! The data is dropped only after an RCU grace period (readers in RCU path
+//! walk may still look at it after the inode is destroyed), in process
+//! context (dropping it may sleep, e.g. to release references to other
+//! file systems' dentries): `free_inode`, called by RCU, queues a work item
+//! that drops the data and frees the memory.  [`flush_deferred_frees`]
+//! waits for all of them.
+
+use super::bindings;
+use super::dentry::{DEntry, Unhashed};
+use super::fs::{FileSystem, SuperBlock};
+use super::real::{Acl, DelayedCall, Kstat, LinkTarget, RealInode};
+use super::{from_len, from_result, FileType};
+use core::ffi::{c_int, c_uint, c_void, CStr};
+use kernel::ffi::c_char;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::prelude::*;
+use kernel::sync::aref::{ARef, AlwaysRefCounted};
+use kernel::types::Opaque;
+
+/// The memory of one inode: the VFS inode first, then our fields.
+#[repr(C)]
+pub(super) struct INodeWithData<T: FileSystem> {
+    inode: Opaque<bindings::inode>,
+    /// The work item that drops the data and frees the memory.
+    work: Opaque<bindings::work_struct>,
+    /// The inode cache key (0 for inodes that are not hashed).
+    key: usize,
+    /// Whether `data` is initialised.
+    init: bool,
+    data: MaybeUninit<T::INodeData>,
+}
+
+/// An inode of file system `T`.
+///
+/// # Invariants
+///
+/// The inode is embedded in an [`INodeWithData<T>`] whose data is
+/// initialised: references are only handed out for complete inodes.
+#[repr(transparent)]
+pub(crate) struct INode<T>(Opaque<bindings::inode>, PhantomData<T>);
+
+// SAFETY: inodes are reference counted with ihold/iput, from any thread.
+unsafe impl<T> AlwaysRefCounted for INode<T> {
+    fn inc_ref(&self) {
+        // SAFETY: `self` is valid and referenced.
+        unsafe { bindings::ihold(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller passes a reference it owns.
+        unsafe { bindings::iput(obj.as_ptr().cast()) };
+    }
+}
+
+// SAFETY: the inode data is `Send + Sync` (required by `FileSystem`), and
+// the VFS inode is usable from any thread.
+unsafe impl<T> Send for INode<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for INode<T> {}
+
+impl<T: FileSystem> INode<T> {
+    /// # Safety
+    ///
+    /// `ptr` must be a complete inode of `T`, valid for `'a`.
+    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Self {
+        // SAFETY: transparent wrapper; validity per the contract.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut bindings::inode {
+        self.0.get()
+    }
+
+    fn outer(&self) -> *mut INodeWithData<T> {
+        // The VFS inode is the first field of the repr(C) INodeWithData.
+        self.as_ptr().cast()
+    }
+
+    /// The file system's data of this inode.
+    pub(crate) fn data(&self) -> &T::INodeData {
+        // SAFETY: by the type invariant, the data is initialised; it is only
+        // dropped when the inode is destroyed.
+        unsafe { (*self.outer()).data.assume_init_ref() }
+    }
+
+    /// The super block of this inode.
+    pub(crate) fn super_block(&self) -> &SuperBlock<T> {
+        // SAFETY: an inode pins its super block; `i_sb` never changes.
+        unsafe { SuperBlock::from_raw((*self.as_ptr()).i_sb) }
+    }
+
+    /// The inode number (`i_ino`).
+    pub(crate) fn ino(&self) -> u64 {
+        // SAFETY: `i_ino` is set before the inode is published.
+        unsafe { (*self.as_ptr()).i_ino as u64 }
+    }
+
+    /// The file type.
+    pub(crate) fn file_type(&self) -> FileType {
+        // SAFETY: the type bits of `i_mode` never change.
+        FileType::of_mode(unsafe { (*self.as_ptr()).i_mode })
+    }
+
+    /// `generic_permission` on this inode with the caller's credentials
+    /// (mode bits and POSIX ACLs through `get_inode_acl`).
+    pub(crate) fn generic_permission(&self, mask: i32) -> Result {
+        // SAFETY: `self` is a valid inode; the nop idmap is static.
+        kernel::error::to_result(unsafe { bindings::rovl_h_generic_permission(self.as_ptr(), mask) })
+    }
+
+}
+
+/// An inode from [`SuperBlock::iget`]: one from the cache, or a new one.
+pub(crate) enum IGet<T: FileSystem> {
+    /// An inode that was already in the cache.
+    Existing(ARef<INode<T>>),
+    /// A new inode, locked, to be initialised.
+    New(NewINode<T>),
+}
+
+/// A new inode of `T` whose data is not initialised yet.
+pub(crate) struct NewINode<T: FileSystem> {
+    ptr: NonNull<INodeWithData<T>>,
+    /// Obtained from `iget5_locked` (locked, `I_NEW`), not `new_inode`.
+    hashed: bool,
+}
+
+/// How a new inode is initialised ([`NewINode::init`]).
+pub(crate) struct INodeParams<'a> {
+    /// The inode whose attributes (mode, owner, times, size, nlink, flags)
+    /// are copied.
+    pub(crate) attrs_from: &'a RealInode,
+    /// `i_ino`.
+    pub(crate) ino: u64,
+    /// `i_nlink`.
+    pub(crate) nlink: u32,
+    /// Do not cache POSIX ACLs in the inode: ask `get_inode_acl` each time.
+    pub(crate) dont_cache_acl: bool,
+}
+
+impl<T: FileSystem> NewINode<T> {
+    /// Initialises the inode with `data` and makes it visible.
+    pub(crate) fn init(self, p: &INodeParams<'_>, data: T::INodeData) -> ARef<INode<T>> {
+        let outer = self.ptr.as_ptr();
+        let hashed = self.hashed;
+        core::mem::forget(self);
+        // SAFETY: the inode is new: locked (I_NEW) or not yet published, so
+        // we own all of its fields until unlock_new_inode.
+        unsafe {
+            (*outer).data.write(data);
+            (*outer).init = true;
+            let inode = (*outer).inode.get();
+            let real = p.attrs_from.as_ptr();
+            bindings::fsstack_copy_attr_all(inode, real);
+            bindings::fsstack_copy_inode_size(inode, real);
+            (*inode).i_ino = p.ino as _;
+            bindings::set_nlink(inode, p.nlink);
+            bindings::rovl_h_inode_init_flags(inode, p.dont_cache_acl);
+            let mode = (*inode).i_mode;
+            match FileType::of_mode(mode) {
+                FileType::Dir => {
+                    (*inode).i_op = Tables::<T>::dir_iops();
+                    bindings::rovl_h_set_fop(inode, super::file::dir_fops::<T>());
+                }
+                FileType::Reg => {
+                    (*inode).i_op = Tables::<T>::file_iops();
+                    bindings::rovl_h_set_fop(inode, super::file::reg_fops::<T>());
+                }
+                FileType::Symlink => (*inode).i_op = Tables::<T>::symlink_iops(),
+                _ => {
+                    (*inode).i_op = Tables::<T>::special_iops();
+                    bindings::init_special_inode(inode, mode, (*real).i_rdev);
+                }
+            }
+            if hashed {
+                bindings::unlock_new_inode(inode);
+            }
+            ARef::from_raw(NonNull::new_unchecked(inode.cast::<INode<T>>()))
+        }
+    }
+}
+
+impl<T: FileSystem> Drop for NewINode<T> {
+    fn drop(&mut self) {
+        // SAFETY: the inode was never initialised (`init` is false, so
+        // destroy_inode leaves the data alone); we own its one reference.
+        unsafe {
+            let inode = (*self.ptr.as_ptr()).inode.get();
+            if self.hashed {
+                bindings::iget_failed(inode);
+            } else {
+                bindings::iput(inode);
+            }
+        }
+    }
+}
+
+/// The slab cache of `INodeWithData<T>`: one per module (the module
+/// registers one file system type).
+pub(super) struct INodeCache<T>(PhantomData<T>);
+
+static INODE_CACHE: AtomicPtr<bindings::kmem_cache> = AtomicPtr::new(ptr::null_mut());
+static FREE_WQ: AtomicPtr<bindings::workqueue_struct> = AtomicPtr::new(ptr::null_mut());
+
+/// Waits until the data of every destroyed inode has been dropped.  May
+/// sleep; not in RCU read sections.
+pub(super) fn flush_deferred_frees() {
+    // SAFETY: rcu_barrier waits for pending free_inode callbacks (which
+    // queue the work items); the workqueue exists while the file system
+    // is registered.
+    unsafe {
+        bindings::rcu_barrier();
+        let wq = FREE_WQ.load(Ordering::Acquire);
+        if !wq.is_null() {
+            bindings::rovl_h_flush_workqueue(wq);
+        }
+    }
+}
+
+impl<T: FileSystem> INodeCache<T> {
+    pub(super) fn new(name: &'static CStr) -> Result<Self> {
+        // SAFETY: the name is a static C string; the constructor only
+        // initialises the embedded VFS inode.
+        let cache = unsafe {
+            bindings::rovl_h_inode_cache_create(
+                name.as_ptr().cast(),
+                core::mem::size_of::<INodeWithData<T>>() as c_uint,
+                Some(inode_ctor::<T>),
+            )
+        };
+        if cache.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: the name is a static C string.
+        let wq = unsafe { bindings::rovl_h_alloc_workqueue(name.as_ptr().cast()) };
+        if wq.is_null() {
+            // SAFETY: the cache is unused.
+            unsafe { bindings::kmem_cache_destroy(cache) };
+            return Err(ENOMEM);
+        }
+        if FREE_WQ
+            .compare_exchange(ptr::null_mut(), wq, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // SAFETY: both are unused.
+            unsafe {
+                bindings::destroy_workqueue(wq);
+                bindings::kmem_cache_destroy(cache);
+            }
+            return Err(EBUSY);
+        }
+        if INODE_CACHE
+            .compare_exchange(ptr::null_mut(), cache, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // SAFETY: the cache is unused.
+            unsafe { bindings::kmem_cache_destroy(cache) };
+            return Err(EBUSY);
+        }
+        Ok(INodeCache(PhantomData))
+    }
+}
+
+impl<T> Drop for INodeCache<T> {
+    fn drop(&mut self) {
+        // SAFETY: the file system is unregistered and none of its super
+        // blocks is left; rcu_barrier waits for the RCU-delayed inode frees,
+        // destroy_workqueue for the work items they queued.
+        unsafe {
+            bindings::rcu_barrier();
+            bindings::destroy_workqueue(FREE_WQ.swap(ptr::null_mut(), Ordering::AcqRel));
+            bindings::kmem_cache_destroy(INODE_CACHE.swap(ptr::null_mut(), Ordering::AcqRel));
+        }
+    }
+}
+
+unsafe extern "C" fn inode_ctor<T: FileSystem>(p: *mut c_void) {
+    // SAFETY: the slab calls the constructor on a new object of our cache.
+    unsafe { bindings::inode_init_once((*p.cast::<INodeWithData<T>>()).inode.get()) };
+}
+
+pub(super) unsafe extern "C" fn alloc_inode<T: FileSystem>(
+    sb: *mut bindings::super_block,
+) -> *mut bindings::inode {
+    // SAFETY: the cache exists while the file system is registered.
+    let p = unsafe { bindings::rovl_h_alloc_inode_sb(sb, INODE_CACHE.load(Ordering::Acquire)) }
+        .cast::<INodeWithData<T>>();
+    if p.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: `p` is a fresh object; the data is not initialised.
+    unsafe {
+        (*p).key = 0;
+        (*p).init = false;
+        (*p).inode.get()
+    }
+}
+
+pub(super) unsafe extern "C" fn free_inode<T: FileSystem>(inode: *mut bindings::inode) {
+    let p = inode.cast::<INodeWithData<T>>();
+    // SAFETY: called by RCU after the grace period that follows the
+    // inode's destruction: nobody refers to it any more.  The work item
+    // drops the data in process context and frees the memory.
+    unsafe {
+        let work = (*p).work.get();
+        bindings::rovl_h_init_work(work, Some(drop_inode_work::<T>));
+        bindings::rovl_h_queue_work(FREE_WQ.load(Ordering::Acquire), work);
+    }
+}
+
+unsafe extern "C" fn drop_inode_work<T: FileSystem>(work: *mut bindings::work_struct) {
+    // SAFETY: `work` is the `work` field of an INodeWithData<T> queued by
+    // free_inode; nothing else refers to the object.
+    unsafe {
+        let p = work.byte_sub(core::mem::offset_of!(INodeWithData<T>, work)).cast::<INodeWithData<T>>();
+        if (*p).init {
+            (*p).init = false;
+            (*p).data.assume_init_drop();
+        }
+        bindings::kmem_cache_free(INODE_CACHE.load(Ordering::Acquire), p.cast());
+    }
+}
+
+unsafe extern "C" fn inode_test<T: FileSystem>(inode: *mut bindings::inode, data: *mut c_void) -> c_int {
+    // SAFETY: called by iget5_locked on our inodes with the hash lock held;
+    // `key` is only written by inode_set under the same lock.
+    c_int::from(unsafe { (*inode.cast::<INodeWithData<T>>()).key } == data as usize)
+}
+
+unsafe extern "C" fn inode_set<T: FileSystem>(inode: *mut bindings::inode, data: *mut c_void) -> c_int {
+    // SAFETY: the new inode is private to iget5_locked until unlocked.
+    unsafe { (*inode.cast::<INodeWithData<T>>()).key = data as usize };
+    0
+}
+
+pub(super) fn iget<T: FileSystem>(sb: *mut bindings::super_block, hash: u64, key: usize) -> Result<IGet<T>> {
+    // SAFETY: `sb` is a live super block of `T` (callers hold a
+    // `SuperBlock<T>` reference); the key is passed by value.
+    let inode = unsafe {
+        bindings::iget5_locked(sb, hash as _, Some(inode_test::<T>), Some(inode_set::<T>), key as *mut c_void)
+    };
+    let Some(inode) = NonNull::new(inode) else {
+        return Err(ENOMEM);
+    };
+    // SAFETY: iget5_locked returned a referenced inode.
+    if unsafe { bindings::rovl_h_inode_is_new(inode.as_ptr()) } {
+        Ok(IGet::New(NewINode { ptr: inode.cast(), hashed: true }))
+    } else {
+        // SAFETY: not new, so complete (iget5_locked waits for I_NEW to
+        // clear, and failed inodes are unhashed); we own the reference.
+        Ok(IGet::Existing(unsafe { ARef::from_raw(inode.cast()) }))
+    }
+}
+
+pub(super) fn new_inode<T: FileSystem>(sb: *mut bindings::super_block) -> Result<NewINode<T>> {
+    // SAFETY: `sb` is a live super block of `T`.
+    let inode = NonNull::new(unsafe { bindings::new_inode(sb) }).ok_or(ENOMEM)?;
+    Ok(NewINode { ptr: inode.cast(), hashed: false })
+}
+
+// ---------------------------------------------------------------------------
+// Inode operations.
+
+/// Inode operations.  Optional methods fill the C tables only when
+/// implemented.
+#[vtable]
+pub(crate) trait Operations: Sized {
+    /// Looks up `dentry` in the directory `dir`; `None` for a negative
+    /// dentry.
+    fn lookup(
+        _dir: &INode<Self>,
+        _dentry: &Unhashed<'_, Self>,
+        _flags: u32,
+    ) -> Result<Option<ARef<INode<Self>>>> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `getattr`.
+    fn getattr(_dentry: &DEntry<Self>, _stat: &mut Kstat, _mask: u32, _flags: u32) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `permission`; `mask` may contain `MAY_NOT_BLOCK` (RCU walk).
+    fn permission(_inode: &INode<Self>, _mask: i32) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `get_link`; `dentry` is `None` in RCU walk.
+    fn get_link(
+        _dentry: Option<&DEntry<Self>>,
+        _inode: &INode<Self>,
+        _done: &mut DelayedCall,
+    ) -> Result<LinkTarget> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `listxattr`: into `buf`, or the size needed if `buf` is `None`.
+    fn listxattr(_dentry: &DEntry<Self>, _buf: Option<&mut [u8]>) -> Result<usize> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `get_acl` (for getxattr of the ACL names, getfacl).
+    fn get_acl(_dentry: &DEntry<Self>, _acl_type: i32) -> Result<Acl> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `get_inode_acl`.
+    fn get_inode_acl(_inode: &INode<Self>, _acl_type: i32, _rcu: bool) -> Result<Acl> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+struct Tables<T>(PhantomData<T>);
+
+impl<T: FileSystem> Tables<T> {
+    const DIR: bindings::inode_operations = bindings::inode_operations {
+        lookup: if T::HAS_LOOKUP { Some(lookup::<T>) } else { None },
+        ..Self::COMMON
+    };
+    const FILE: bindings::inode_operations = Self::COMMON;
+    const SPECIAL: bindings::inode_operations = Self::COMMON;
+    const SYMLINK: bindings::inode_operations = bindings::inode_operations {
+        get_link: if T::HAS_GET_LINK { Some(get_link::<T>) } else { None },
+        permission: None,
+        get_inode_acl: None,
+        get_acl: None,
+        ..Self::COMMON
+    };
+    const COMMON: bindings::inode_operations = bindings::inode_operations {
+        getattr: if T::HAS_GETATTR { Some(getattr::<T>) } else { None },
+        permission: if T::HAS_PERMISSION { Some(permission::<T>) } else { None },
+        listxattr: if T::HAS_LISTXATTR { Some(listxattr::<T>) } else { None },
+        get_inode_acl: if T::HAS_GET_INODE_ACL { Some(get_inode_acl::<T>) } else { None },
+        get_acl: if T::HAS_GET_ACL { Some(get_acl::<T>) } else { None },
+        ..super::real::zeroed_inode_operations()
+    };
+
+    fn dir_iops() -> &'static bindings::inode_operations {
+        &Self::DIR
+    }
+    fn file_iops() -> &'static bindings::inode_operations {
+        &Self::FILE
+    }
+    fn special_iops() -> &'static bindings::inode_operations {
+        &Self::SPECIAL
+    }
+    fn symlink_iops() -> &'static bindings::inode_operations {
+        &Self::SYMLINK
+    }
+}
+
+unsafe extern "C" fn lookup<T: FileSystem>(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    flags: c_uint,
+) -> *mut bindings::dentry {
+    // SAFETY: the VFS calls ->lookup with the parent locked, on a new
+    // unhashed dentry whose parent is a positive dentry of ours.
+    let (dir_ref, unhashed) = unsafe { (INode::<T>::from_raw(dir), Unhashed::<T>::from_raw(dentry)) };
+    let inode = match T::lookup(dir_ref, &unhashed, flags) {
+        Ok(Some(i)) => ARef::into_raw(i).as_ptr().cast::<bindings::inode>(),
+        Ok(None) => ptr::null_mut(),
+        Err(e) => return e.to_ptr(),
+    };
+    // SAFETY: `dentry` is the new dentry; d_splice_alias consumes the inode
+    // reference (NULL makes a negative dentry).
+    unsafe { bindings::d_splice_alias(inode, dentry) }
+}
+
+unsafe extern "C" fn getattr<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    path: *const bindings::path,
+    stat: *mut bindings::kstat,
+    request_mask: u32,
+    flags: c_uint,
+) -> c_int {
+    // SAFETY: the VFS passes a valid path on one of our mounts (so a
+    // positive dentry of ours) and the kstat to fill.
+    let (dentry, stat) = unsafe { (DEntry::<T>::from_raw((*path).dentry), Kstat::from_raw(stat)) };
+    from_result(T::getattr(dentry, stat, request_mask, flags))
+}
+
+unsafe extern "C" fn permission<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    inode: *mut bindings::inode,
+    mask: c_int,
+) -> c_int {
+    // SAFETY: the VFS passes one of our inodes; in RCU walk it stays valid
+    // for the call (inodes are freed after an RCU grace period).
+    from_result(T::permission(unsafe { INode::<T>::from_raw(inode) }, mask))
+}
+
+unsafe extern "C" fn get_link<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    inode: *mut bindings::inode,
+    done: *mut bindings::delayed_call,
+) -> *const c_char {
+    // SAFETY: the VFS passes our inode, our dentry (NULL in RCU walk) and
+    // its delayed call for the link body.
+    let (dentry, inode, done) = unsafe {
+        (
+            (!dentry.is_null()).then(|| DEntry::<T>::from_raw(dentry)),
+            INode::<T>::from_raw(inode),
+            DelayedCall::from_raw(done),
+        )
+    };
+    match T::get_link(dentry, inode, done) {
+        Ok(l) => l.into_raw(),
+        Err(e) => e.to_ptr(),
+    }
+}
+
+unsafe extern "C" fn listxattr<T: FileSystem>(
+    dentry: *mut bindings::dentry,
+    list: *mut c_char,
+    size: usize,
+) -> isize {
+    let buf = if list.is_null() || size == 0 {
+        None
+    } else {
+        // SAFETY: the VFS passes a kernel buffer of `size` bytes.
+        Some(unsafe { core::slice::from_raw_parts_mut(list.cast::<u8>(), size) })
+    };
+    // SAFETY: the VFS holds a reference to our positive dentry.
+    from_len(T::listxattr(unsafe { DEntry::<T>::from_raw(dentry) }, buf))
+}
+
+unsafe extern "C" fn get_inode_acl<T: FileSystem>(
+    inode: *mut bindings::inode,
+    acl_type: c_int,
+    rcu: bool,
+) -> *mut bindings::posix_acl {
+    // SAFETY: the VFS passes one of our inodes, valid for the call.
+    match T::get_inode_acl(unsafe { INode::<T>::from_raw(inode) }, acl_type, rcu) {
+        Ok(acl) => acl.into_raw(),
+        Err(e) => e.to_ptr(),
+    }
+}
+
+unsafe extern "C" fn get_acl<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    acl_type: c_int,
+) -> *mut bindings::posix_acl {
+    // SAFETY: the VFS passes a referenced positive dentry of ours.
+    match T::get_acl(unsafe { DEntry::<T>::from_raw(dentry) }, acl_type) {
+        Ok(acl) => acl.into_raw(),
+        Err(e) => e.to_ptr(),
+    }
+}
