@@ -26,6 +26,7 @@ pub(crate) enum OvlFile {
 /// the mounter's credentials after checking them against the real inode.
 fn open_reg(inode: &INode<Rovl>, file: &OpeningFile<'_, Rovl>) -> Result<RealFile> {
     super::namei::lookup_lowerdata(inode)?;
+    super::namei::validate_verity(inode)?;
     let ofs = inode.super_block().data();
     let data = inode.data().lowerdata().ok_or(EIO)?;
     let layer = ofs.layer(data.layer)?;

@@ -36,6 +36,8 @@ pub(crate) mod flag {
     pub(crate) const CONST_INO: usize = 1 << 1;
     /// The metacopy xattr holds a digest.
     pub(crate) const HAS_DIGEST: usize = 1 << 2;
+    /// The fs-verity digest of the data was verified.
+    pub(crate) const VERIFIED_DIGEST: usize = 1 << 3;
 }
 
 /// The data of a metacopy file whose data lies in a data-only layer,
@@ -63,6 +65,16 @@ impl OvlInode {
     /// Whether flag `f` is set.
     pub(crate) fn test(&self, f: usize) -> bool {
         self.flags.load(Ordering::Relaxed) & f != 0
+    }
+
+    /// Sets flag `f`.
+    pub(crate) fn set(&self, f: usize) {
+        self.flags.fetch_or(f, Ordering::Relaxed);
+    }
+
+    /// A regular file whose data is in another layer (`ovl_is_metacopy_dentry`).
+    pub(crate) fn is_metacopy(&self, ft: FileType) -> bool {
+        ft == FileType::Reg && self.numlower() > 1
     }
 
     /// The number of lower layers, the lazy data counted (`ovl_numlower`).
@@ -214,7 +226,7 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
     let layer = ofs.layer(real.layer)?;
     let is_dir = inode.file_type() == FileType::Dir;
     // ovl_is_metacopy_dentry: a regular file whose data is in another layer.
-    let metacopy_blocks = inode.file_type() == FileType::Reg && oi.numlower() > 1;
+    let metacopy_blocks = oi.is_metacopy(inode.file_type());
     ofs.with_creds(|| layer.mnt.getattr(&real.dentry, stat, mask, flags))?;
     let mut fsid = 0;
     if !is_dir || ofs.same_dev() {

@@ -403,3 +403,59 @@ pub(crate) fn lookup_lowerdata(inode: &INode<Rovl>) -> Result {
         }
     }
 }
+
+/// `ovl_maybe_validate_verity` / `ovl_validate_verity`: with `verity=on` or
+/// `verity=require`, the data of a metacopy file must have the fs-verity
+/// digest its metacopy xattr names (once per inode).
+pub(crate) fn validate_verity(inode: &INode<Rovl>) -> Result {
+    let ofs = inode.super_block().data();
+    let oi = inode.data();
+    if ofs.config.verity == crate::logic::options::Verity::Off
+        || !oi.is_metacopy(inode.file_type())
+        || oi.test(inode::flag::VERIFIED_DIGEST)
+    {
+        return Ok(());
+    }
+    let meta = oi.real()?;
+    let name_warn = |msg: &str, d: &RealDentry, what: &str| {
+        d.with_name(|n| warn_rl!("{} '{}' {}\n", what, kernel::str::BStr::from_bytes(n), msg));
+    };
+    if !oi.test(inode::flag::HAS_DIGEST) {
+        if ofs.config.verity == crate::logic::options::Verity::Require {
+            name_warn("has no digest specified", &meta.dentry, "metacopy file");
+            return Err(EIO);
+        }
+        return Ok(());
+    }
+    let data = oi.lowerdata().ok_or(EIO)?;
+    let meta_layer = ofs.layer(meta.layer)?;
+    let data_layer = ofs.layer(data.layer)?;
+    ofs.with_creds(|| -> Result {
+        let value = ofs.getxattr_value(meta_layer, &meta.dentry, OvlXattr::Metacopy)?;
+        let expected = match metacopy::verity_expected(ofs.config.verity, true, value.as_deref()) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                name_warn(e.message(), &meta.dentry, "metacopy file");
+                return Err(util::errno(e.errno()));
+            }
+        };
+        let dinode = data.dentry.inode().ok_or(EIO)?;
+        if dinode.verity_needs_load() {
+            // Opening the file loads its verity information.
+            if data_layer.mnt.open(&data.dentry, crate::vfs::real::open_flags::RDONLY, &ofs.creator_cred).is_err() {
+                name_warn("failed to load fs-verity info", &data.dentry, "lower file");
+                return Err(EIO);
+            }
+        }
+        let mut buf = [0u8; 64];
+        let actual = dinode.verity_digest(&mut buf);
+        let actual = actual.and_then(|(n, algo)| Some(metacopy::Digest { algo, bytes: buf.get(..n)? }));
+        metacopy::verity_compare(&expected, actual.as_ref()).map_err(|e| {
+            name_warn(e.message(), &data.dentry, "lower file");
+            util::errno(e.errno())
+        })
+    })?;
+    oi.set(inode::flag::VERIFIED_DIGEST);
+    Ok(())
+}

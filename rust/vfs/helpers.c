@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_stack.h>
+#include <linux/fsverity.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/posix_acl.h>
@@ -188,4 +189,14 @@ void rovl_h_init_work(struct work_struct *work, void (*fn)(struct work_struct *)
 bool rovl_h_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 {
 	return queue_work(wq, work);
+}
+
+bool rovl_h_verity_needs_load(struct inode *inode)
+{
+	return !fsverity_active(inode) && IS_VERITY(inode);
+}
+
+int rovl_h_fsverity_get_digest(struct inode *inode, u8 *digest, u8 *alg)
+{
+	return fsverity_get_digest(inode, digest, alg, NULL);
 }

@@ -63,6 +63,8 @@ void rovl_h_fc_error(struct fs_context *fc, const char *prefix, int plen,
 void rovl_h_init_sync_kiocb(struct kiocb *kiocb, struct file *file);
 bool rovl_h_capable(int cap, bool noaudit);
 bool rovl_h_printk_ratelimit(void);
+bool rovl_h_verity_needs_load(struct inode *inode);
+int rovl_h_fsverity_get_digest(struct inode *inode, u8 *digest, u8 *alg);
 struct work_struct;
 struct workqueue_struct;
 struct workqueue_struct *rovl_h_alloc_workqueue(const char *name);

@@ -247,6 +247,22 @@ impl RealInode {
         unsafe { bindings::rovl_h_i_size_read(self.as_ptr()) }
     }
 
+    /// Whether the inode has fs-verity but its verity information is not
+    /// loaded yet (it loads when the file is opened).
+    pub(crate) fn verity_needs_load(&self) -> bool {
+        // SAFETY: `self` is valid.
+        unsafe { bindings::rovl_h_verity_needs_load(self.as_ptr()) }
+    }
+
+    /// The fs-verity digest of the inode (`fsverity_get_digest`) into
+    /// `out`: `(size, algorithm)`, `None` if it has none.
+    pub(crate) fn verity_digest(&self, out: &mut [u8; 64]) -> Option<(usize, u8)> {
+        let mut alg = 0u8;
+        // SAFETY: `self` is valid; `out` has FS_VERITY_MAX_DIGEST_SIZE bytes.
+        let n = unsafe { bindings::rovl_h_fsverity_get_digest(self.as_ptr(), out.as_mut_ptr(), &mut alg) };
+        usize::try_from(n).ok().filter(|&n| n > 0 && n <= out.len()).map(|n| (n, alg))
+    }
+
     /// The link count.
     pub(crate) fn nlink(&self) -> u32 {
         // SAFETY: a racy read of the link count, as the VFS does.
