@@ -4,24 +4,40 @@
 #   2. host unit tests: cargo test (rust/logic);
 #   3. the module build;
 #   4. one QEMU VM on the test kernel: load the module (KUnit suites run and
-#      are parsed with the kernel's kunit.py), selftests/check, unload,
-#      kmemleak scan;
+#      are parsed with the kernel's kunit.py), selftests/check (each test with
+#      a timeout), the differential tests against the in-kernel overlayfs
+#      (selftests/diff/guest.sh, when present), a check that nothing is left
+#      mounted, a kmemleak scan with the module still loaded, unload, a
+#      second kmemleak scan;
 #   5. the kernel log check: any WARN, BUG, oops, KASAN, lockdep, list
-#      corruption, hung task or leak report fails the run.
-# Ends with the line "N passed, N failed".  Exit status 0 only if all passed;
-# 3 if the VM never booted (a boot failure, not a test result).
+#      corruption or hung task fails the run, and so does any kmemleak
+#      report.
+# Prints the totals per kind ("host:", "kunit:", "vm:", "differential:",
+# "checks:"; each "N passed, N failed") and ends with the overall line
+# "N passed, N failed".  Exit status 0 only if all passed; 3 if the VM never
+# booted (a boot failure, not a test result).
 #
 # ROVL_FSTYPE=overlay runs the same VM tests against the in-kernel overlayfs
 # module of the test kernel, for side-by-side comparison.
+# Passed into the VM: SELFTEST_TIMEOUT (seconds per selftest, default 300),
+# ROVL_DIFF_SEEDS (stacks/seeds of the differential tests), ROVL_DIFF_TIMEOUT.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROVL_TOP"
 
 fstype=${ROVL_FSTYPE:-rovl}
-passed=0 failed=0
-ok() { passed=$((passed + ${2:-1})); printf '[rovl] PASS: %s\n' "$1"; }
-bad() { failed=$((failed + ${2:-1})); printf '[rovl] FAIL: %s\n' "$1"; }
+kinds=(host kunit vm differential checks)
+declare -A kpass kfail
+for k in "${kinds[@]}"; do kpass[$k]=0; kfail[$k]=0; done
+# ok KIND MESSAGE [COUNT], bad KIND MESSAGE [COUNT]
+ok() { kpass[$1]=$(( ${kpass[$1]} + ${3:-1} )); printf '[rovl] PASS: %s\n' "$2"; }
+bad() { kfail[$1]=$(( ${kfail[$1]} + ${3:-1} )); printf '[rovl] FAIL: %s\n' "$2"; }
 finish() {
+	local k passed=0 failed=0
+	for k in "${kinds[@]}"; do
+		echo "$k: ${kpass[$k]} passed, ${kfail[$k]} failed"
+		passed=$((passed + ${kpass[$k]})); failed=$((failed + ${kfail[$k]}))
+	done
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && exit 0
 	exit "${1:-1}"
@@ -29,7 +45,7 @@ finish() {
 
 t0=$(date +%s)
 if ! "$ROVL_TOP/scripts/setup.sh"; then
-	bad "set-up"
+	bad checks "set-up"
 	finish
 fi
 t_setup=$(( $(date +%s) - t0 ))
@@ -37,42 +53,66 @@ t_setup=$(( $(date +%s) - t0 ))
 # --- host unit tests ----------------------------------------------------
 if [ -f Cargo.toml ]; then
 	log=$(mktemp)
-	if cargo test --quiet 2>&1 | tee "$log"; then :; fi
+	cargo test --quiet 2>&1 | tee "$log"
+	cargo_rc=${PIPESTATUS[0]}
 	n_ok=0 n_bad=0
 	while read -r p f; do
 		n_ok=$((n_ok + p)); n_bad=$((n_bad + f))
 	done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$log")
+	[ "$n_ok" -gt 0 ] && ok host "cargo test: $n_ok host unit tests" "$n_ok"
+	[ "$n_bad" -gt 0 ] && bad host "cargo test: $n_bad host unit tests" "$n_bad"
 	if [ "$n_ok" -eq 0 ] && [ "$n_bad" -eq 0 ]; then
-		bad "cargo test produced no results (build failure?)"
-	else
-		[ "$n_ok" -gt 0 ] && ok "cargo test: $n_ok host unit tests" "$n_ok"
-		[ "$n_bad" -gt 0 ] && bad "cargo test: $n_bad host unit tests" "$n_bad"
+		bad host "cargo test produced no results (exit status $cargo_rc; build failure?)"
+	elif [ "$cargo_rc" -ne 0 ] && [ "$n_bad" -eq 0 ]; then
+		# e.g. a test binary that crashed (no result line of its own) or a
+		# doctest build failure after the unit tests passed.
+		bad host "cargo test exited with status $cargo_rc"
 	fi
 	rm -f "$log"
 fi
 
+# --- the binding-layer boundary --------------------------------------------
+# rust/vfs knows nothing about the overlay; no unsafe outside it; every
+# unsafe block has a SAFETY comment (scripts/check-boundary.sh).
+if "$ROVL_TOP/scripts/check-boundary.sh" > "${TMPDIR:-/tmp}/rovl-boundary.$$" 2>&1; then
+	ok checks "binding-layer boundary"
+else
+	bad checks "binding-layer boundary"; cat "${TMPDIR:-/tmp}/rovl-boundary.$$"
+fi
+rm -f "${TMPDIR:-/tmp}/rovl-boundary.$$"
+
 # --- module build ---------------------------------------------------------
 kdir=$(rovl_kdir)
+overlay_ko="$kdir/fs/overlayfs/overlay.ko"
 if [ "$fstype" = rovl ]; then
-	if make -s modules; then ok "module build"; else bad "module build"; finish; fi
+	if make -s modules; then ok checks "module build"; else bad checks "module build"; finish; fi
 	ko="$ROVL_TOP/rovl.ko"
 else
 	ko="$kdir/fs/overlayfs/$fstype.ko"
-	[ -f "$ko" ] || { bad "no $ko in the test kernel"; finish; }
+	[ -f "$ko" ] || { bad checks "no $ko in the test kernel"; finish; }
 fi
 
 # --- the VM ----------------------------------------------------------------
 res=${ROVL_RESULTS:-$ROVL_TOP/results}
 rm -rf "$res"; mkdir -p "$res"
+guest_env=()
+for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT; do
+	[ -n "${!v+set}" ] && guest_env+=("$v=${!v}")
+done
 t1=$(date +%s)
-"$ROVL_TOP/scripts/vm-run.sh" -o "$res" -- scripts/guest/tests.sh "$ko" "$fstype"
+"$ROVL_TOP/scripts/vm-run.sh" -o "$res" -- \
+	env "${guest_env[@]}" scripts/guest/tests.sh "$ko" "$fstype" "$overlay_ko"
 vm_rc=$?
 t_vm=$(( $(date +%s) - t1 ))
 if [ "$vm_rc" = 3 ]; then
-	bad "BOOT FAILURE: the test VM never reached user space (see $res/console.log)"
+	bad checks "BOOT FAILURE: the test VM never reached user space (see $res/console.log)"
 	finish 3
 fi
-[ "$vm_rc" = 4 ] && bad "the VM died or hung while testing (see $res/console.log)"
+[ "$vm_rc" = 4 ] && bad checks "the VM died or hung while testing (see $res/console.log)"
+if [ "$vm_rc" != 0 ] && [ "$vm_rc" != 4 ]; then
+	bad checks "the test job in the VM exited with status $vm_rc (see $res/job.log)"
+	tail -n 20 "$res/job.log" 2>/dev/null
+fi
 
 # KUnit
 if [ "$fstype" = rovl ]; then
@@ -86,13 +126,15 @@ if [ "$fstype" = rovl ]; then
 		kf=$(sed -nE 's/.*failed: ([0-9]+).*/\1/p' <<< "$line")
 		kc=$(sed -nE 's/.*crashed: ([0-9]+).*/\1/p' <<< "$line")
 		kp=${kp:-0}; kf=$(( ${kf:-0} + ${kc:-0} ))
-		[ "$kp" -gt 0 ] && ok "KUnit: $kp cases" "$kp"
-		[ "$kf" -gt 0 ] && bad "KUnit: $kf cases failed or crashed" "$kf"
-		if [ "$kunit_rc" -ne 0 ] && [ "$kf" -eq 0 ]; then bad "KUnit: kunit.py parse failed"; fi
-		[ -z "$line" ] && bad "KUnit: no result line from kunit.py"
+		[ "$kp" -gt 0 ] && ok kunit "KUnit: $kp cases" "$kp"
+		[ "$kf" -gt 0 ] && bad kunit "KUnit: $kf cases failed or crashed" "$kf"
+		if [ "$kunit_rc" -ne 0 ] && [ "$kf" -eq 0 ]; then bad kunit "KUnit: kunit.py parse failed"; fi
+		[ -z "$line" ] && bad kunit "KUnit: no result line from kunit.py"
 	else
-		bad "KUnit: no KTAP output after loading the module"
+		bad kunit "KUnit: no KTAP output after loading the module"
 	fi
+else
+	echo "[rovl] note: KUnit not run (the suites are rovl's; ROVL_FSTYPE=$fstype)"
 fi
 
 # selftests
@@ -100,35 +142,96 @@ if [ -f "$res/selftests.log" ]; then
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$res/selftests.log" | tail -n 1)
 	if [ -n "$line" ]; then
 		read -r sp _ sf _ ss _ <<< "${line//,/}"
-		[ "$sp" -gt 0 ] && ok "selftests: $sp passed ($ss skipped)" "$sp"
-		[ "$sf" -gt 0 ] && bad "selftests: $sf failed" "$sf"
+		[ "$sp" -gt 0 ] && ok vm "selftests: $sp passed ($ss skipped)" "$sp"
+		[ "$sf" -gt 0 ] && bad vm "selftests: $sf failed" "$sf"
+		src=$(cat "$res/selftests.rc" 2>/dev/null)
+		if [ "$sf" -eq 0 ] && [ "$src" != 0 ]; then
+			bad vm "selftests/check exited with status ${src:-?}"
+		fi
 	else
-		bad "selftests: no summary line"
+		bad vm "selftests: no summary line"
 	fi
 else
-	bad "selftests did not run"
+	bad vm "selftests did not run"
+fi
+
+# differential tests against the in-kernel overlayfs (selftests/diff/guest.sh,
+# run in the VM by scripts/guest/tests.sh when it exists and fstype is rovl)
+if [ "$fstype" = rovl ] && [ -x selftests/diff/guest.sh ]; then
+	# The result line: in diff.log (if the tester writes one), else in its
+	# output (diff.out, saved by scripts/guest/tests.sh).
+	line=
+	for f in diff.log diff.out; do
+		[ -n "$line" ] && break
+		line=$(grep -E '^differential vs overlay: [0-9]+ stacks, [0-9]+ differences$' "$res/$f" 2>/dev/null | tail -n 1)
+	done
+	drc=$(cat "$res/diff.rc" 2>/dev/null)
+	if [ -n "$line" ]; then
+		echo "$line"
+		read -r _ _ _ dn _ dm _ <<< "${line//,/}"
+		[ "$dn" -gt "$dm" ] && ok differential "differential: $((dn - dm)) stacks identical" $((dn - dm))
+		[ "$dm" -gt 0 ] && bad differential "differential: $dm differences (see $res/diff.out and $res/diff/)" "$dm"
+		[ "$dn" -eq 0 ] && [ "$dm" -eq 0 ] && bad differential "differential: no stacks tested"
+		if [ "$dm" -eq 0 ] && [ "$drc" != 0 ]; then
+			bad differential "differential: selftests/diff/guest.sh exited with status ${drc:-?}"
+		fi
+	else
+		bad differential "differential: no result line from selftests/diff/guest.sh (exit status ${drc:-?}; see $res/diff.out)"
+		tail -n 20 "$res/diff.out" 2>/dev/null
+	fi
+elif [ "$fstype" = rovl ]; then
+	echo "[rovl] note: differential tests not run (no selftests/diff/guest.sh)"
+else
+	echo "[rovl] note: differential tests not run (ROVL_FSTYPE=$fstype)"
+fi
+
+# nothing left mounted after the tests
+if [ -f "$res/mounts-left.txt" ]; then
+	if [ -s "$res/mounts-left.txt" ]; then
+		bad checks "mounts left behind by the tests:"; sed 's/^/    /' "$res/mounts-left.txt"
+	else
+		ok checks "no mounts left behind"
+	fi
+else
+	bad checks "the mount check did not run"
 fi
 
 # module unload
-if [ "$(cat "$res/rmmod.rc" 2>/dev/null)" = 0 ]; then ok "module unload"; else bad "module unload"; fi
+if [ "$(cat "$res/rmmod.rc" 2>/dev/null)" = 0 ]; then ok checks "module unload"; else bad checks "module unload"; fi
+
+# kmemleak: any report fails, whoever the object belongs to (the boot's
+# allocations were cleared before the module was loaded).  The first scan
+# runs with the module loaded, so its functions have names in the traces; the
+# second, after rmmod, finds what the module's exit left behind.
+for f in kmemleak.txt kmemleak-rmmod.txt; do
+	what="with the module loaded"
+	[ "$f" = kmemleak.txt ] || what="after unloading the module"
+	st=$(cat "$res/$f.status" 2>/dev/null)
+	if [ "$st" != ok ]; then
+		bad checks "kmemleak scan $what: ${st:-did not run}"
+	elif [ -s "$res/$f" ]; then
+		n=$(grep -c '^unreferenced object' "$res/$f")
+		bad checks "kmemleak: $n suspected leaks, scan $what (see $res/$f)"
+		head -n 40 "$res/$f"
+	else
+		ok checks "kmemleak: no leaks $what"
+	fi
+done
 
 # kernel log
 pattern='WARNING:|BUG:|kernel BUG|Oops|general protection fault|KASAN|UBSAN|'
 pattern+='possible circular locking|possible recursive locking|inconsistent lock state|'
 pattern+='DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|'
-pattern+='INFO: task .* blocked|Kernel panic|list_add corruption|list_del corruption|'
+pattern+='INFO: task .* blocked( in I/O wait)? for more than [0-9]+ seconds|'
+pattern+='Kernel panic|list_add corruption|list_del corruption|'
 pattern+='Slab cache still has objects|Objects remaining|refcount_t:|VFS: Busy inodes'
-if grep -hEn "$pattern" "$res/console.log" "$res/dmesg.txt" 2>/dev/null | sort -u > "$res/splats.txt" &&
-   [ -s "$res/splats.txt" ]; then
-	bad "kernel log: warnings or errors (see $res/console.log)"
+# (grep's status is not used: no match is 1, a missing dmesg.txt 2)
+grep -hEn "$pattern" "$res/console.log" "$res/dmesg.txt" 2>/dev/null | sort -u > "$res/splats.txt"
+if [ -s "$res/splats.txt" ]; then
+	bad checks "kernel log: warnings or errors (see $res/console.log)"
 	head -n 20 "$res/splats.txt"
 else
-	ok "kernel log clean"
-fi
-if grep -qE 'rovl|overlay' "$res/kmemleak.txt" 2>/dev/null; then
-	bad "kmemleak: leaks in the module"; head -n 30 "$res/kmemleak.txt"
-elif [ -s "$res/kmemleak.txt" ]; then
-	echo "[rovl] note: kmemleak reports not attributed to the module (see $res/kmemleak.txt)"
+	ok checks "kernel log clean"
 fi
 
 echo "[rovl] times: set-up ${t_setup}s, VM ${t_vm}s; results in $res"

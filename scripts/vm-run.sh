@@ -4,7 +4,9 @@
 #   scripts/vm-run.sh [-o RESULTS_DIR] [-t TIMEOUT_S] -- COMMAND [ARGS...]
 #
 # The guest sees the host's root file system read-only (so COMMAND can be any
-# host path, e.g. a script of this repository) and RESULTS_DIR read-write at
+# host path, e.g. a script of this repository), tmpfs on /tmp, /run and
+# /var/tmp except for the checkout and $ROVL_CACHE, which stay visible at
+# their own paths wherever they are, and RESULTS_DIR read-write at
 # /tmp/results.  COMMAND runs as root in bash, in the repository directory.
 # Afterwards RESULTS_DIR holds job.log (the command's output), rc (its exit
 # status), dmesg.txt (the guest's kernel log) and console.log (the serial
@@ -12,7 +14,8 @@
 #
 # Accelerator: KVM if a probe boot reaches user space (the verdict is cached
 # per test kernel), else TCG; ROVL_ACCEL=kvm|tcg forces one, ROVL_VM_CPU
-# overrides the -cpu model.
+# overrides the -cpu model.  ROVL_KFLAVOUR=bench boots the benchmark kernel
+# (scripts/env.sh) instead of the test kernel.
 #
 # Exit status: COMMAND's status; 3 if the VM never reached user space (after
 # one retry: a boot failure, not a test result); 4 if the VM died or timed
@@ -34,7 +37,12 @@ done
 
 kdir=$(rovl_kdir)
 kernel="$kdir/arch/x86/boot/bzImage"
-[ -f "$kdir/.rovl-built" ] && [ -f "$kernel" ] || rovl_die "test kernel not built; run scripts/setup.sh"
+if [ "$ROVL_KFLAVOUR" = test ]; then
+	[ -f "$kdir/.rovl-built" ] && [ -f "$kernel" ] || rovl_die "test kernel not built; run scripts/setup.sh"
+else
+	[ -f "$kdir/.rovl-built" ] && [ -f "$kernel" ] ||
+		rovl_die "$ROVL_KFLAVOUR kernel not built; run ROVL_KFLAVOUR=$ROVL_KFLAVOUR scripts/build-kernel.sh"
+fi
 initrd=$("$ROVL_TOP/scripts/mkinitramfs.sh")
 [ -n "$results" ] || results=$(mktemp -d "${TMPDIR:-/tmp}/rovl-vm.XXXXXX")
 mkdir -p "$results"
@@ -79,6 +87,10 @@ pick_accel() {
 }
 
 accel=$(pick_accel)
+# Host directories the guest must see at their own paths even where it
+# mounts a tmpfs (/tmp, /run, /var/tmp): the checkout and the cache (modules,
+# the kernel tree).  Read by scripts/guest/init.
+printf '%s\n' "$ROVL_TOP" "$(readlink -f "$ROVL_CACHE")" | sort -u > "$results/guest-paths"
 {
 	echo "cd $(printf %q "$ROVL_TOP") || exit 125"
 	printf '%q ' "$@"; echo

@@ -1,14 +1,56 @@
 #!/bin/bash
 # Runs inside the test VM (scripts/run-tests.sh starts it through
-# scripts/vm-run.sh): loads the module (its KUnit suites run at load time),
-# saves their KTAP output, runs selftests/check, unloads the module and asks
-# kmemleak for a scan.  Writes into /tmp/results:
-#   ktap.txt, selftests.log, selftests.rc, rmmod.rc, kmemleak.txt
+# scripts/vm-run.sh):
+#
+#   scripts/guest/tests.sh MODULE.ko [FSTYPE [OVERLAY_KO]]
+#
+# clears kmemleak's record of the boot, loads the module (its KUnit suites
+# run at load time) and saves their KTAP output, runs selftests/check, then
+# (FSTYPE rovl only, when it exists) the differential tests
+# selftests/diff/guest.sh MODULE.ko OVERLAY_KO /tmp/results/diff, checks that
+# nothing is left mounted, asks kmemleak for a scan while the module is
+# still loaded (so that its functions have names in the traces), unloads the
+# module and scans again.  Writes into /tmp/results:
+#   ktap.txt, selftests.log, selftests.rc, diff.out (the output of
+#   selftests/diff/guest.sh), diff.rc, mounts-left.txt, rmmod.rc,
+#   kmemleak.txt and kmemleak-rmmod.txt with a .status each ("ok" or what
+#   went wrong).
+# Exit status 0 when every step ran (the results are in the files), else 1.
 set -u
 ko=${1:?module path}
 fstype=${2:-rovl}
+overlay_ko=${3:-}
 res=/tmp/results
 cd "$(dirname "$0")/../.."
+
+kmemleak=/sys/kernel/debug/kmemleak
+# kmemleak_scan OUT: report what kmemleak finds unreferenced now into OUT,
+# OUT.status says whether the scan worked.  kmemleak reports only objects
+# older than 5 seconds; a second scan drops objects that were only in
+# transit during the first one.  'clear' afterwards, so that the next scan
+# reports only new leaks.
+kmemleak_scan() {
+	local out=$1
+	rm -f "$out" "$out.status"
+	if [ ! -e "$kmemleak" ]; then
+		echo "no $kmemleak" > "$out.status"; return
+	fi
+	sleep 5
+	if echo scan > "$kmemleak" && echo scan > "$kmemleak" && cat "$kmemleak" > "$out" &&
+	   echo clear > "$kmemleak"; then
+		echo ok > "$out.status"
+	else
+		echo "writing 'scan' to $kmemleak failed (kmemleak disabled?)" > "$out.status"
+	fi
+}
+
+# Forget the boot: 'clear' only hides objects that a scan has already
+# reported, so scan first (everything allocated more than 5 seconds ago).
+if [ -e "$kmemleak" ]; then
+	sleep 5
+	echo scan > "$kmemleak" && echo clear > "$kmemleak" ||
+		echo "kmemleak: clearing the boot's objects failed"
+fi
 
 mark=$(dmesg | wc -l)
 if ! insmod "$ko"; then
@@ -22,11 +64,28 @@ dmesg | tail -n +$((mark + 1)) | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' |
 FSTYP=$fstype RESULT_DIR=$res/selftests selftests/check 2>&1 | tee "$res/selftests.log"
 echo "${PIPESTATUS[0]}" > "$res/selftests.rc"
 
+# Differential tests against the in-kernel overlayfs (selftests/diff/); its
+# last line is "differential vs overlay: N stacks, M differences".
+# ROVL_DIFF_SEEDS comes through the environment.
+if [ "$fstype" = rovl ] && [ -x selftests/diff/guest.sh ]; then
+	echo "== differential tests (selftests/diff/guest.sh)"
+	timeout -k 10 "${ROVL_DIFF_TIMEOUT:-900}" \
+		selftests/diff/guest.sh "$ko" "$overlay_ko" "$res/diff" > "$res/diff.out" 2>&1
+	echo $? > "$res/diff.rc"
+	tail -n 5 "$res/diff.out"
+fi
+
+# Everything must be unmounted by now: a leftover mount keeps the module
+# busy and its objects referenced.  Report it, then unmount it so that the
+# leak scan and the unload still say something.
+awk -v t="$fstype" '$3 == t || $3 == "overlay" || $3 == "rovl"' /proc/self/mounts > "$res/mounts-left.txt"
+awk '{ print $2 }' "$res/mounts-left.txt" | sort -r | while read -r m; do
+	umount -l "$(printf '%b' "$m")"
+done
+
+kmemleak_scan "$res/kmemleak.txt"
+
 rmmod "$fstype"; echo $? > "$res/rmmod.rc"
 
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan > /sys/kernel/debug/kmemleak; sleep 5
-	echo scan > /sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak > "$res/kmemleak.txt"
-fi
+kmemleak_scan "$res/kmemleak-rmmod.txt"
 exit 0
