@@ -24,8 +24,35 @@ export PATH="$ROVL_LLVM_BIN:$PATH"
 # the kernel build and for the out-of-tree module build.
 ROVL_KMAKE_ARGS=(LLVM=1 "RUSTC=$ROVL_RUSTC" "BINDGEN=$ROVL_BINDGEN" "HOSTRUSTC=$ROVL_RUSTC")
 
+# Kernel flavour: "test" (the default: the test kernel, with the debug checks
+# the tests rely on) or "bench" (scripts/bench.sh: the same fragment minus its
+# "debug checks" block, plus scripts/kernel/bench-kernel.config; built only on
+# demand by scripts/bench.sh, never by set-up or CI).
+ROVL_KFLAVOUR=${ROVL_KFLAVOUR:-test}
+case "$ROVL_KFLAVOUR" in
+test|bench) ;;
+*) printf '[rovl] error: ROVL_KFLAVOUR=%s: not "test" or "bench"\n' "$ROVL_KFLAVOUR" >&2; return 1 ;;
+esac
+
+# The config fragment of the flavour, on stdout.
+rovl_kfragment() {
+	local test="$ROVL_TOP/scripts/kernel/test-kernel.config"
+	if [ "$ROVL_KFLAVOUR" = test ]; then
+		cat "$test"
+	else
+		awk '/^# --- debug checks/ { skip = 1; next } /^# ---/ { skip = 0 } !skip' "$test" &&
+			cat "$ROVL_TOP/scripts/kernel/bench-kernel.config"
+	fi
+}
+
 rovl_config_hash() {
-	sha256sum "$ROVL_TOP/scripts/kernel/test-kernel.config" | cut -c1-12
+	if [ "$ROVL_KFLAVOUR" = test ]; then
+		sha256sum "$ROVL_TOP/scripts/kernel/test-kernel.config" | cut -c1-12
+	else
+		local frag
+		frag=$(rovl_kfragment) || return 1
+		printf '%s\n' "$frag" | sha256sum | cut -c1-12
+	fi
 }
 
 # The unpacked source tree of the test kernel (set by setup.sh, recorded in
@@ -39,9 +66,12 @@ rovl_kversion() {
 	make -s -C "$(rovl_ksrc)" kernelversion 2>/dev/null
 }
 
-# Build directory of the test kernel: keyed by kernel version + config hash.
+# Build directory of the kernel: keyed by kernel version + config hash
+# (+ the flavour's name, except for the test kernel).
 rovl_kdir() {
-	echo "$ROVL_CACHE/kernel/$(rovl_kversion)-$(rovl_config_hash)"
+	local flavour=
+	[ "$ROVL_KFLAVOUR" = test ] || flavour="$ROVL_KFLAVOUR-"
+	echo "$ROVL_CACHE/kernel/$(rovl_kversion)-$flavour$(rovl_config_hash)"
 }
 
 rovl_log() { printf '[rovl] %s\n' "$*" >&2; }
