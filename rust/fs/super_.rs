@@ -11,7 +11,7 @@ use super::params::MountCtx;
 use super::util::{CBuf, OVERLAYFS_SUPER_MAGIC};
 use super::Rovl;
 use crate::logic::options::{self, Config, Defaults, Xino};
-use crate::logic::xattr::XattrNs;
+use crate::logic::xattr::{OvlXattr, XattrNs};
 use crate::vfs::dentry::{self, DEntry};
 use crate::vfs::fs::{FcLog, FileSystem, New, Param, Root, SuperBlock};
 use crate::vfs::real::{AnonDev, Cred, Mount, Path, RealDentry, StatFs};
@@ -341,9 +341,22 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
     for (layer, d) in ofs.root_stack.iter() {
         stack.push(OvlPath { layer: *layer, dentry: d.clone() }, GFP_KERNEL)?;
     }
+    // Look for the xwhiteouts marker (overlay.opaque=x) except in the
+    // lowest layer.
+    let mut flags = 0;
+    ofs.with_creds(|| -> Result {
+        for p in stack.iter().take(stack.len().saturating_sub(1)) {
+            let layer = ofs.layer(p.layer)?;
+            if ofs.dir_xattr_val(layer, &p.dentry, OvlXattr::Opaque) == b'x' {
+                layer.set_xwhiteouts();
+                flags |= super::DENTRY_XWHITEOUTS;
+            }
+        }
+        Ok(())
+    })?;
     let reval = inode::stack_reval(&stack);
     let inode = inode::get_root_inode(sb, stack)?;
-    Ok(Root { inode, flags: 0, reval })
+    Ok(Root { inode, flags, reval })
 }
 
 /// `ovl_statfs`: the top layer's statfs with the overlay's type and the

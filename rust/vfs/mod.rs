@@ -76,39 +76,24 @@ pub(crate) fn module_param_bool(name: &CStr) -> Option<bool> {
     found.then_some(val)
 }
 
-/// `EOPNOTSUPP`, which the kernel crate does not name.
-pub(crate) fn eopnotsupp() -> Error {
-    Error::from_errno(-bindings::ROVL_EOPNOTSUPP)
+/// Errno values the kernel crate does not name.
+macro_rules! errnos {
+    ($($name:ident = $c:ident,)*) => {$(
+        #[doc = concat!("`", stringify!($c), "` (as `-", stringify!($c), "` without the `ROVL_` prefix).")]
+        pub(crate) fn $name() -> Error {
+            Error::from_errno(-bindings::$c)
+        }
+    )*};
 }
 
-/// `ENAMETOOLONG`.
-pub(crate) fn enametoolong() -> Error {
-    Error::from_errno(-bindings::ROVL_ENAMETOOLONG)
-}
-
-/// `ESTALE`.
-pub(crate) fn estale() -> Error {
-    Error::from_errno(-bindings::ROVL_ESTALE)
-}
-
-/// `EREMOTE`.
-pub(crate) fn eremote() -> Error {
-    Error::from_errno(-bindings::ROVL_EREMOTE)
-}
-
-/// `ENODATA`.
-pub(crate) fn enodata() -> Error {
-    Error::from_errno(-bindings::ROVL_ENODATA)
-}
-
-/// `ELOOP`.
-pub(crate) fn eloop() -> Error {
-    Error::from_errno(-bindings::ROVL_ELOOP)
-}
-
-/// `ECHILD`.
-pub(crate) fn echild() -> Error {
-    Error::from_errno(-bindings::ROVL_ECHILD)
+errnos! {
+    eopnotsupp = ROVL_EOPNOTSUPP,
+    enametoolong = ROVL_ENAMETOOLONG,
+    estale = ROVL_ESTALE,
+    eremote = ROVL_EREMOTE,
+    enodata = ROVL_ENODATA,
+    eloop = ROVL_ELOOP,
+    echild = ROVL_ECHILD,
 }
 
 /// The maximum stacking depth of file systems (`FILESYSTEM_MAX_STACK_DEPTH`).

@@ -346,24 +346,41 @@ impl LinkTarget {
     }
 }
 
-/// The `kstat` filled by `getattr`.
-#[repr(transparent)]
-pub(crate) struct Kstat(bindings::kstat);
+/// A C structure an operation fills in (`kstat`, `kstatfs`): owned, or
+/// borrowed from the VFS for the duration of the operation.
+macro_rules! out_struct {
+    ($(#[$m:meta])* $name:ident, $c:ident) => {
+        $(#[$m])*
+        #[repr(transparent)]
+        pub(crate) struct $name(bindings::$c);
+
+        impl $name {
+            /// An empty one, to be filled.
+            pub(crate) fn new() -> $name {
+                $name(bindings::$c::default())
+            }
+
+            /// # Safety
+            ///
+            /// `ptr` must be valid and not used elsewhere for `'a`.
+            pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::$c) -> &'a mut $name {
+                // SAFETY: transparent wrapper; exclusive per the contract.
+                unsafe { &mut *ptr.cast::<$name>() }
+            }
+        }
+    };
+}
+
+out_struct!(
+    /// The `kstat` filled by `getattr`.
+    Kstat, kstat
+);
+out_struct!(
+    /// The `kstatfs` filled by `statfs`.
+    StatFs, kstatfs
+);
 
 impl Kstat {
-    /// An empty kstat to fill with [`Mount::getattr`].
-    pub(crate) fn new() -> Kstat {
-        Kstat(bindings::kstat::default())
-    }
-
-    /// # Safety
-    ///
-    /// `ptr` must be valid and not used elsewhere for `'a`.
-    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::kstat) -> &'a mut Kstat {
-        // SAFETY: transparent wrapper; exclusive per the contract.
-        unsafe { &mut *ptr.cast::<Kstat>() }
-    }
-
     pub(crate) fn set_dev(&mut self, dev: u32) {
         self.0.dev = dev;
     }
@@ -390,24 +407,7 @@ impl Kstat {
     }
 }
 
-/// The `kstatfs` filled by `statfs`.
-#[repr(transparent)]
-pub(crate) struct StatFs(bindings::kstatfs);
-
 impl StatFs {
-    /// An empty kstatfs to fill with [`Path::statfs`] or [`Mount::statfs`].
-    pub(crate) fn new() -> StatFs {
-        StatFs(bindings::kstatfs::default())
-    }
-
-    /// # Safety
-    ///
-    /// `ptr` must be valid and not used elsewhere for `'a`.
-    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::kstatfs) -> &'a mut StatFs {
-        // SAFETY: transparent wrapper; exclusive per the contract.
-        unsafe { &mut *ptr.cast::<StatFs>() }
-    }
-
     pub(crate) fn set_type(&mut self, magic: u64) {
         self.0.f_type = magic as _;
     }
