@@ -124,7 +124,7 @@ fn lookup_single(
         Err(e) if e == crate::vfs::enametoolong() => return Ok(None),
         Err(e) => return Err(e),
     };
-    if this.is_weird() {
+    if util::dentry_weird(&this) {
         warn_rl!(
             "failed lookup in lower (name='{}', err={}): unsupported object type\n",
             kernel::str::BStr::from_bytes(name),
@@ -375,7 +375,7 @@ pub(crate) fn lookup_lowerdata(inode: &INode<Rovl>) -> Result {
         for (i, layer) in ofs.layers.iter().enumerate().skip(ofs.numlowerlayer()) {
             match layer.mnt.lookup_beneath(redirect) {
                 Ok(d) => {
-                    if d.is_weird() {
+                    if util::dentry_weird(&d) {
                         err = crate::vfs::eremote();
                         continue;
                     }

@@ -194,6 +194,10 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
                 fail(log, "failed to resolve", Some(l.path.bytes()), e)
             }
         })?;
+        // ovl_mount_dir_check
+        if super::util::dentry_weird(path.dentry()) {
+            return Err(fail(log, "filesystem not supported", Some(l.path.bytes()), EINVAL));
+        }
         // ovl_check_namelen
         let mut st = StatFs::new();
         path.statfs(&mut st).map_err(|e| fail(log, "statfs failed on", Some(l.path.bytes()), e))?;

@@ -46,6 +46,22 @@ impl CBuf {
     }
 }
 
+/// `ovl_dentry_weird`: an object the overlay does not stack (automount
+/// points, objects that are neither directories nor files nor symlinks,
+/// custom name hashing or comparison outside case-folding file systems).
+pub(crate) fn dentry_weird(d: &RealDentry) -> bool {
+    if !d.can_lookup() && !d.is_file_or_symlink() {
+        return true;
+    }
+    if d.is_managed() {
+        return true;
+    }
+    if d.sb_has_encoding() {
+        return false;
+    }
+    d.has_custom_names()
+}
+
 /// Concatenates byte strings into a new buffer.
 pub(crate) fn concat(parts: &[&[u8]]) -> Result<KVec<u8>> {
     let len = parts.iter().map(|p| p.len()).sum();

@@ -26,6 +26,11 @@ struct inode *rovl_h_d_inode(const struct dentry *dentry) { return d_inode(dentr
 struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry) { return d_inode_rcu(dentry); }
 unsigned int rovl_h_d_flags(const struct dentry *dentry) { return READ_ONCE(dentry->d_flags); }
 bool rovl_h_d_can_lookup(const struct dentry *dentry) { return d_can_lookup(dentry); }
+bool rovl_h_d_is_file_or_symlink(const struct dentry *dentry)
+{
+	return d_is_file(dentry) || d_is_symlink(dentry);
+}
+bool rovl_h_sb_has_encoding(const struct super_block *sb) { return sb_has_encoding(sb); }
 
 void rovl_h_d_set_reval(struct dentry *dentry, unsigned int flags)
 {

@@ -118,11 +118,30 @@ impl RealDentry {
         unsafe { bindings::rovl_h_d_can_lookup(self.as_ptr()) }
     }
 
-    /// Whether the dentry needs handling a stacking file system does not
-    /// offer: automount points, managed transit, custom name hashing or
-    /// comparison.
-    pub(crate) fn is_weird(&self) -> bool {
-        self.d_flags() & bindings::ROVL_DCACHE_WEIRD != 0
+    /// Whether the dentry is a regular file, a special file or a symlink
+    /// (`d_is_file || d_is_symlink`).
+    pub(crate) fn is_file_or_symlink(&self) -> bool {
+        // SAFETY: `self` is valid.
+        unsafe { bindings::rovl_h_d_is_file_or_symlink(self.as_ptr()) }
+    }
+
+    /// Whether the dentry is an automount point or manages transit
+    /// (`DCACHE_NEED_AUTOMOUNT | DCACHE_MANAGE_TRANSIT`).
+    pub(crate) fn is_managed(&self) -> bool {
+        self.d_flags() & bindings::ROVL_DCACHE_MANAGED != 0
+    }
+
+    /// Whether the dentry has its own name hash or comparison
+    /// (`DCACHE_OP_HASH | DCACHE_OP_COMPARE`).
+    pub(crate) fn has_custom_names(&self) -> bool {
+        self.d_flags() & bindings::ROVL_DCACHE_CUSTOM_NAMES != 0
+    }
+
+    /// Whether the dentry's file system has a case-folding encoding
+    /// (`sb_has_encoding`).
+    pub(crate) fn sb_has_encoding(&self) -> bool {
+        // SAFETY: `self` is valid; `d_sb` pins the super block.
+        unsafe { bindings::rovl_h_sb_has_encoding((*self.as_ptr()).d_sb) }
     }
 
     /// Which revalidation operations the dentry has.
