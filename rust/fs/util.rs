@@ -92,13 +92,14 @@ pub(crate) fn xattr_name<'a>(ns: XattrNs, ox: OvlXattr, buf: &'a mut [u8; 32]) -
     let prefix = ns.prefix();
     let suffix = ox.suffix().as_bytes();
     let n = prefix.len() + suffix.len();
+    let mut parts = prefix.iter().chain(suffix).chain(&[0u8]);
     if n >= buf.len() {
         return c"";
     }
-    buf[..prefix.len()].copy_from_slice(prefix);
-    buf[prefix.len()..n].copy_from_slice(suffix);
-    buf[n] = 0;
-    CStr::from_bytes_until_nul(&buf[..=n]).unwrap_or(c"")
+    for b in buf.iter_mut() {
+        *b = parts.next().copied().unwrap_or(0);
+    }
+    CStr::from_bytes_until_nul(buf.as_slice()).unwrap_or(c"")
 }
 
 impl OvlFs {
@@ -178,7 +179,7 @@ impl OvlFs {
         }
         let mut val = [0u8; 1];
         match self.getxattr_ovl(layer, dentry, ox, Some(&mut val)) {
-            Ok(Some(1)) => val[0],
+            Ok(Some(1)) => val.first().copied().unwrap_or(0),
             _ => 0,
         }
     }
