@@ -92,7 +92,7 @@ pub(crate) fn xattr_name<'a>(ns: XattrNs, ox: OvlXattr, buf: &'a mut [u8; 32]) -
     let prefix = ns.prefix();
     let suffix = ox.suffix().as_bytes();
     let n = prefix.len() + suffix.len();
-    let mut parts = prefix.iter().chain(suffix).chain(&[0u8]);
+    let mut parts = Iterator::chain(Iterator::chain(prefix.iter(), suffix), &[0u8]);
     if n >= buf.len() {
         return c"";
     }
