@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Workload driver of scripts/bench.sh (see Documentation/benchmark.rst).
+ * Built on the host (gcc -O2 -static), run in the benchmark VM.
+ *
+ *   rovlbench gen ROOT               build the layers ROOT/l0 (top), l1, l2
+ *   rovlbench run WORKLOAD MNT N     N passes of WORKLOAD on the mount MNT;
+ *                                    one line "OPS NANOSECONDS" per pass
+ *   rovlbench list                   the workloads, one per line
+ *
+ * The stack is fixed (only the large file's size can be changed, with
+ * ROVL_BENCH_BIG_MIB), so that "run" knows every name it must find and what
+ * it must get back: a pass that finds a wrong size, a missing name, an
+ * extra name or a wrong entry count fails (exit status 1), so that speed
+ * is never measured on wrong answers.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NLAYERS 3
+
+/* PATH-like lists: NPATH directories path/pNN, each with NCMD commands.
+ * Directories 0..NPATH_MERGED-1 exist in every layer (merged), the others
+ * in one layer only (pure); a merged directory's command i is in layer i%3. */
+#define NPATH 25
+#define NPATH_MERGED 15
+#define NCMD 400		/* NPATH * NCMD = 10,000 names that exist */
+#define NMISS 400		/* NPATH * NMISS = 10,000 names that do not */
+#define CMD_TEXT "#!/bin/true\n"
+
+/* readdir: rd/ in every layer, RD_PER_LAYER distinct names in each. */
+#define RD_PER_LAYER 10000
+
+/* small files: small/dNN in every layer, SMALL_PER_DIR files per directory,
+ * file i in layer i%3, 1..8 KiB. */
+#define SMALL_DIRS 100
+#define SMALL_PER_DIR 100
+
+/* find: tree/aNN (every layer) / bMM (one layer, or every layer when
+ * MM%5 == 0) / TREE_FILES files: 1 + 20 + 500 + 500*99 = 50,021 entries. */
+#define TREE_A 20
+#define TREE_B 25
+#define TREE_FILES 99
+
+#define BIG_CHUNK (1 << 20)
+
+static const char *prog = "rovlbench";
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	return s;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		die("clock_gettime: %s", strerror(errno));
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static long big_mib(void)
+{
+	const char *s = getenv("ROVL_BENCH_BIG_MIB");
+	long v = s ? strtol(s, NULL, 10) : 512;
+
+	if (v <= 0)
+		die("bad ROVL_BENCH_BIG_MIB=%s", s);
+	return v;
+}
+
+static size_t small_size(int d, int i)
+{
+	return 1024 + ((unsigned)(d * 7919 + i * 104729) % 7169);	/* 1..8 KiB */
+}
+
+static int path_layer(int k)	/* the layer of a pure PATH directory */
+{
+	return k % NLAYERS;
+}
+
+static int tree_merged(int b)
+{
+	return b % 5 == 0;
+}
+
+static int tree_layer(int a, int b)
+{
+	return (a * TREE_B + b) % NLAYERS;
+}
+
+/* ---- gen ---------------------------------------------------------------- */
+
+static void mkdirs(const char *path)
+{
+	char *p = strdup(path), *s;
+
+	if (!p)
+		die("out of memory");
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			die("mkdir %s: %s", p, strerror(errno));
+		*s = '/';
+	}
+	if (mkdir(p, 0755) && errno != EEXIST)
+		die("mkdir %s: %s", p, strerror(errno));
+	free(p);
+}
+
+static void mkfile(const char *path, mode_t mode, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+
+	if (fd < 0)
+		die("create %s: %s", path, strerror(errno));
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n <= 0)
+			die("write %s: %s", path, n ? strerror(errno) : "short write");
+		data += n;
+		len -= n;
+	}
+	if (close(fd))
+		die("close %s: %s", path, strerror(errno));
+}
+
+static void gen(const char *root)
+{
+	static char buf[BIG_CHUNK];
+	char *l[NLAYERS], *p;
+	int k, i, d, a, b, f, fd;
+	long m;
+
+	for (k = 0; k < NLAYERS; k++) {
+		l[k] = xasprintf("%s/l%d", root, k);
+		mkdirs(l[k]);
+	}
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = 'a' + i % 26;
+
+	/* PATH-like directories */
+	for (k = 0; k < NPATH; k++) {
+		for (i = 0; i < NCMD; i++) {
+			int layer = k < NPATH_MERGED ? i % NLAYERS : path_layer(k);
+
+			p = xasprintf("%s/path/p%02d", l[layer], k);
+			mkdirs(p);
+			free(p);
+			p = xasprintf("%s/path/p%02d/c%02d-%04d", l[layer], k, k, i);
+			mkfile(p, 0755, CMD_TEXT, strlen(CMD_TEXT));
+			free(p);
+		}
+	}
+	/* one merged directory, RD_PER_LAYER names in each layer */
+	for (k = 0; k < NLAYERS; k++) {
+		p = xasprintf("%s/rd", l[k]);
+		mkdirs(p);
+		free(p);
+		for (i = 0; i < RD_PER_LAYER; i++) {
+			p = xasprintf("%s/rd/l%d-%05d", l[k], k, i);
+			mkfile(p, 0644, NULL, 0);
+			free(p);
+		}
+	}
+	/* small files */
+	for (d = 0; d < SMALL_DIRS; d++) {
+		for (k = 0; k < NLAYERS; k++) {
+			p = xasprintf("%s/small/d%02d", l[k], d);
+			mkdirs(p);
+			free(p);
+		}
+		for (i = 0; i < SMALL_PER_DIR; i++) {
+			p = xasprintf("%s/small/d%02d/f%03d", l[i % NLAYERS], d, i);
+			mkfile(p, 0644, buf + i, small_size(d, i));
+			free(p);
+		}
+	}
+	/* the tree for find */
+	for (a = 0; a < TREE_A; a++) {
+		for (b = 0; b < TREE_B; b++) {
+			for (k = 0; k < NLAYERS; k++) {
+				if (!tree_merged(b) && k != tree_layer(a, b))
+					continue;
+				p = xasprintf("%s/tree/a%02d/b%02d", l[k], a, b);
+				mkdirs(p);
+				free(p);
+			}
+			for (f = 0; f < TREE_FILES; f++) {
+				k = tree_merged(b) ? f % NLAYERS : tree_layer(a, b);
+				p = xasprintf("%s/tree/a%02d/b%02d/f%02d", l[k], a, b, f);
+				mkfile(p, 0644, NULL, 0);
+				free(p);
+			}
+		}
+	}
+	/* the large file, in the bottom layer */
+	p = xasprintf("%s/big", l[NLAYERS - 1]);
+	mkdirs(p);
+	free(p);
+	p = xasprintf("%s/big/file", l[NLAYERS - 1]);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0)
+		die("create %s: %s", p, strerror(errno));
+	for (m = 0; m < big_mib(); m++)
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			die("write %s: %s", p, strerror(errno));
+	if (close(fd))
+		die("close %s: %s", p, strerror(errno));
+	free(p);
+}
+
+/* ---- workloads ---------------------------------------------------------- */
+
+/* Each returns the number of operations of one pass. */
+
+static long wl_stat_hit(const char *mnt)
+{
+	char p[4096];
+	struct stat st;
+	int k, i;
+
+	for (k = 0; k < NPATH; k++)
+		for (i = 0; i < NCMD; i++) {
+			snprintf(p, sizeof(p), "%s/path/p%02d/c%02d-%04d", mnt, k, k, i);
+			if (stat(p, &st))
+				die("stat %s: %s", p, strerror(errno));
+			if (!S_ISREG(st.st_mode) || st.st_size != (off_t)strlen(CMD_TEXT))
+				die("stat %s: mode %o size %lld", p, st.st_mode,
+				    (long long)st.st_size);
+		}
+	return NPATH * NCMD;
+}
+
+static long wl_stat_miss(const char *mnt)
+{
+	char p[4096];
+	struct stat st;
+	int k, i;
+
+	/* like a shell looking up commands that are nowhere in a long PATH */
+	for (i = 0; i < NMISS; i++)
+		for (k = 0; k < NPATH; k++) {
+			snprintf(p, sizeof(p), "%s/path/p%02d/missing-%04d", mnt, k, i);
+			if (!stat(p, &st))
+				die("stat %s: exists", p);
+			if (errno != ENOENT)
+				die("stat %s: %s", p, strerror(errno));
+		}
+	return NPATH * NMISS;
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static long wl_readdir(const char *mnt)
+{
+	static char buf[32768];
+	char *p = xasprintf("%s/rd", mnt);
+	long n = 0, pos;
+	int fd = open(p, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		die("open %s: %s", p, strerror(errno));
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+
+		if (got < 0)
+			die("getdents64 %s: %s", p, strerror(errno));
+		if (got == 0)
+			break;
+		for (pos = 0; pos < got;) {
+			struct linux_dirent64 *de = (void *)(buf + pos);
+
+			if (de->d_type != DT_REG && de->d_type != DT_DIR)
+				die("%s/%s: d_type %d", p, de->d_name, de->d_type);
+			n++;
+			pos += de->d_reclen;
+		}
+	}
+	if (close(fd))
+		die("close %s: %s", p, strerror(errno));
+	if (n != NLAYERS * RD_PER_LAYER + 2)
+		die("%s: %ld entries, expected %d", p, n, NLAYERS * RD_PER_LAYER + 2);
+	free(p);
+	return n;
+}
+
+static long wl_small(const char *mnt)
+{
+	static char buf[65536];
+	char p[4096];
+	int d, i;
+
+	for (d = 0; d < SMALL_DIRS; d++)
+		for (i = 0; i < SMALL_PER_DIR; i++) {
+			size_t total = 0;
+			ssize_t n;
+			int fd;
+
+			snprintf(p, sizeof(p), "%s/small/d%02d/f%03d", mnt, d, i);
+			fd = open(p, O_RDONLY);
+			if (fd < 0)
+				die("open %s: %s", p, strerror(errno));
+			while ((n = read(fd, buf, sizeof(buf))) > 0)
+				total += n;
+			if (n < 0)
+				die("read %s: %s", p, strerror(errno));
+			if (close(fd))
+				die("close %s: %s", p, strerror(errno));
+			if (total != small_size(d, i))
+				die("%s: read %zu bytes, expected %zu", p, total,
+				    small_size(d, i));
+		}
+	return SMALL_DIRS * SMALL_PER_DIR;
+}
+
+static long wl_seqread(const char *mnt)
+{
+	static char buf[BIG_CHUNK];
+	char *p = xasprintf("%s/big/file", mnt);
+	long long total = 0;
+	ssize_t n;
+	int fd = open(p, O_RDONLY);
+
+	if (fd < 0)
+		die("open %s: %s", p, strerror(errno));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	if (n < 0)
+		die("read %s: %s", p, strerror(errno));
+	if (close(fd))
+		die("close %s: %s", p, strerror(errno));
+	if (total != (long long)big_mib() * BIG_CHUNK)
+		die("%s: read %lld bytes, expected %lld", p, total,
+		    (long long)big_mib() * BIG_CHUNK);
+	free(p);
+	return big_mib();	/* operations: MiB */
+}
+
+static long wl_find(const char *mnt)
+{
+	static char buf[65536];
+	const long expect = 1 + TREE_A + TREE_A * TREE_B + TREE_A * TREE_B * TREE_FILES;
+	char *p = xasprintf("%s/tree", mnt);
+	int pfd[2], status;
+	long lines = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(pfd))
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		execlp("find", "find", p, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	if (n < 0)
+		die("read from find: %s", strerror(errno));
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("find %s failed (status %#x)", p, status);
+	if (lines != expect)
+		die("find %s: %ld entries, expected %ld", p, lines, expect);
+	free(p);
+	return lines;
+}
+
+static const struct workload {
+	const char *name;
+	const char *unit;
+	long (*fn)(const char *mnt);
+} workloads[] = {
+	{ "stat-hit", "stat", wl_stat_hit },
+	{ "stat-miss", "stat", wl_stat_miss },
+	{ "readdir", "entry", wl_readdir },
+	{ "small-read", "file", wl_small },
+	{ "seq-read", "MiB", wl_seqread },
+	{ "find", "entry", wl_find },
+};
+
+int main(int argc, char **argv)
+{
+	const struct workload *w = NULL;
+	size_t i;
+	int pass, n;
+
+	if (argc == 3 && !strcmp(argv[1], "gen")) {
+		gen(argv[2]);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+			printf("%s %s\n", workloads[i].name, workloads[i].unit);
+		return 0;
+	}
+	if (argc != 5 || strcmp(argv[1], "run"))
+		die("usage: rovlbench gen ROOT | run WORKLOAD MNT PASSES | list");
+	for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		if (!strcmp(argv[2], workloads[i].name))
+			w = &workloads[i];
+	if (!w)
+		die("unknown workload %s", argv[2]);
+	n = atoi(argv[4]);
+	if (n <= 0)
+		die("bad pass count %s", argv[4]);
+	for (pass = 0; pass < n; pass++) {
+		uint64_t t0 = now_ns();
+		long ops = w->fn(argv[3]);
+		uint64_t t1 = now_ns();
+
+		printf("%ld %llu\n", ops, (unsigned long long)(t1 - t0));
+		fflush(stdout);
+	}
+	return 0;
+}
