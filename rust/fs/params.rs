@@ -94,6 +94,17 @@ impl MountCtx {
                 self.work = Some(cbuf(v, log)?);
                 Ok(())
             }
+            // redirect_dir=off means follow or nofollow, by the module
+            // parameter redirect_always_follow (ovl_parse_param).
+            Opt::Redirect(options::Redirect::Off) => {
+                let r = if self.defaults.redirect_always_follow {
+                    options::Redirect::Follow
+                } else {
+                    options::Redirect::NoFollow
+                };
+                self.config.apply(&Opt::Redirect(r));
+                Ok(())
+            }
             other => {
                 self.config.apply(&other);
                 Ok(())

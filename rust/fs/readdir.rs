@@ -11,58 +11,58 @@ use super::super_::OvlFs;
 use super::Rovl;
 use crate::vfs::dentry::DEntry;
 use crate::vfs::file::{DirEmitter, File};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::sync::aref::ARef;
 use crate::vfs::inode::INode;
 use crate::vfs::real::{open_flags, Kstat, RealDentry, RealFile, STATX_INO};
 use crate::vfs::{may, FileType};
-use core::cmp::Ordering as CmpOrdering;
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::rbtree::RBTree;
 use kernel::sync::{Arc, Mutex};
 
 const DT_CHR: u32 = 2;
 const DT_REG: u32 = 8;
 
-/// One entry of a merged directory (`struct ovl_cache_entry`).
+/// One entry of a merged directory (`struct ovl_cache_entry`); its name is
+/// in the cache's name buffer.
+#[derive(Clone, Copy)]
 struct Entry {
-    name: KVec<u8>,
+    name_off: usize,
+    name_len: usize,
     dtype: u32,
     real_ino: u64,
     /// 0: to be computed at iteration (`ovl_cache_update`).
     ino: u64,
-    /// The fsid of the layer the entry was found on.
-    fsid: usize,
-    /// The layer the entry was found on (1-based).
-    layer: usize,
+    /// The position of that layer in the directory's stack (0: top).
+    depth: usize,
     is_whiteout: bool,
     check_xwhiteout: bool,
 }
 
 /// The merged entries of a directory, in iteration order (`struct
 /// ovl_dir_cache`): the lowest layer's entries first (so that offsets stay
-/// reasonably constant), then those only in higher layers.
+/// reasonably constant), then those only in higher layers.  The names are
+/// kept in one buffer.
 pub(crate) struct DirCache {
+    names: KVec<u8>,
     entries: KVec<Entry>,
+    /// Per entry, what iteration found out (`p->ino`, `p->is_whiteout` of
+    /// overlayfs, which updates its cache entries in place): 0 not yet,
+    /// [`STALE`] a stale entry (hidden), else the d_ino.
+    done: KVec<AtomicU64>,
 }
 
-/// A name, ordered like `strncmp` over the bytes, for the merge index.
-struct NameKey(KVec<u8>);
+/// See [`DirCache::done`].
+const STALE: u64 = u64::MAX;
 
-impl PartialEq for NameKey {
-    fn eq(&self, o: &Self) -> bool {
-        self.0.as_slice() == o.0.as_slice()
+impl DirCache {
+    fn name(&self, e: &Entry) -> &[u8] {
+        name_in(&self.names, e)
     }
 }
-impl Eq for NameKey {}
-impl PartialOrd for NameKey {
-    fn partial_cmp(&self, o: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for NameKey {
-    fn cmp(&self, o: &Self) -> CmpOrdering {
-        self.0.as_slice().cmp(o.0.as_slice())
-    }
+
+fn name_in<'a>(names: &'a [u8], e: &Entry) -> &'a [u8] {
+    names.get(e.name_off..e.name_off.saturating_add(e.name_len)).unwrap_or(&[])
 }
 
 /// Opens a real directory for reading (`ovl_path_open`), with the
@@ -79,60 +79,42 @@ pub(crate) fn path_open(ofs: &OvlFs, layer: usize, dentry: &RealDentry, flags: u
     layer.mnt.open(dentry, flags, &ofs.creator_cred)
 }
 
-/// `ovl_dir_read_merged`: reads all layers of `dir` (top first).
+/// `ovl_dir_read_merged`: reads all layers of `dir` (top first).  Where
+/// overlayfs keeps an rb-tree of names while reading, the entries of all
+/// layers are read into one name buffer and merged by sorting their indices
+/// by (name, layer): the first of each name is the topmost, which is kept.
 fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirCache> {
-    let mut index: RBTree<NameKey, usize> = RBTree::new();
-    let mut entries: KVec<Entry> = KVec::new();
-    // Iteration order: `middle` (lowest layer), then `upper_order`.
-    let mut upper_order: KVec<usize> = KVec::new();
-    let mut middle: KVec<usize> = KVec::new();
-    let mut moved: KVec<bool> = KVec::new();
+    let mut names: KVec<u8> = KVec::new();
+    let mut all: KVec<Entry> = KVec::new();
     let xino = ofs.xino_bits() > 0;
     let has_xwhiteouts_flag = dentry.flags() & super::DENTRY_XWHITEOUTS != 0;
-    let n = oi.stack.len();
-    for (i, p) in oi.stack.iter().enumerate() {
-        let is_lowest = i + 1 == n;
+    let lowest = oi.stack.len().saturating_sub(1);
+    for (depth, p) in oi.stack.iter().enumerate() {
         let layer = ofs.layer(p.layer)?;
         let in_xwhiteouts_dir = layer.has_xwhiteouts() && has_xwhiteouts_flag;
         let file = path_open(ofs, p.layer, &p.dentry, open_flags::RDONLY | open_flags::LARGEFILE)?;
-        let first_new = entries.len();
+        let first_new = all.len();
         let mut err = Ok(());
         file.read_dir(&mut |e| {
             let r = (|| -> Result {
-                let key = NameKey(kvec_from(e.name)?);
-                if let Some(&idx) = index.get(&key) {
-                    if is_lowest {
-                        middle.push(idx, GFP_KERNEL)?;
-                        if let Some(m) = moved.get_mut(idx) {
-                            *m = true;
-                        }
-                    }
-                    return Ok(());
-                }
+                let name_off = names.len();
+                names.extend_from_slice(e.name, GFP_KERNEL)?;
                 // ovl_calc_d_ino: with xino all numbers are remapped, and
                 // ".." always points to the overlay parent.
                 let ino = if xino || e.name == b".." { 0 } else { e.ino };
-                let idx = entries.len();
-                entries.push(
+                all.push(
                     Entry {
-                        name: kvec_from(e.name)?,
+                        name_off,
+                        name_len: e.name.len(),
                         dtype: e.dtype,
                         real_ino: e.ino,
                         ino,
-                        fsid: layer.fsid,
-                        layer: p.layer,
+                        depth,
                         is_whiteout: false,
                         check_xwhiteout: in_xwhiteouts_dir && e.dtype == DT_REG,
                     },
                     GFP_KERNEL,
                 )?;
-                moved.push(false, GFP_KERNEL)?;
-                index.try_create_and_insert(key, idx, GFP_KERNEL)?;
-                if is_lowest {
-                    middle.push(idx, GFP_KERNEL)?;
-                } else {
-                    upper_order.push(idx, GFP_KERNEL)?;
-                }
                 Ok(())
             })();
             match r {
@@ -145,41 +127,66 @@ fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirC
         })?;
         err?;
         // ovl_check_whiteouts: character devices read from this layer.
-        for e in entries.iter_mut().skip(first_new) {
+        for e in all.iter_mut().skip(first_new) {
             if e.dtype == DT_CHR {
-                if let Ok(Some(d)) = layer.mnt.lookup_positive(&p.dentry, &e.name) {
+                if let Ok(Some(d)) = layer.mnt.lookup_positive(&p.dentry, name_in(&names, e)) {
                     e.is_whiteout = d.inode().is_some_and(|i| i.file_type() == FileType::Chr && i.rdev() == 0);
                 }
             }
         }
     }
-    let mut order = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-    for &i in middle.iter() {
-        order.push(i, GFP_KERNEL)?;
-    }
-    for &i in upper_order.iter() {
-        if !moved.get(i).copied().unwrap_or(false) {
-            order.push(i, GFP_KERNEL)?;
-        }
-    }
-    // Reorder the entries into iteration order.
-    let mut slots: KVec<Option<Entry>> = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-    for e in entries.into_iter() {
-        slots.push(Some(e), GFP_KERNEL)?;
-    }
-    let mut sorted = KVec::with_capacity(order.len(), GFP_KERNEL)?;
-    for &i in order.iter() {
-        if let Some(e) = slots.get_mut(i).and_then(Option::take) {
-            sorted.push(e, GFP_KERNEL)?;
-        }
-    }
-    Ok(DirCache { entries: sorted })
-}
 
-fn kvec_from(b: &[u8]) -> Result<KVec<u8>> {
-    let mut v = KVec::with_capacity(b.len(), GFP_KERNEL)?;
-    v.extend_from_slice(b, GFP_KERNEL)?;
-    Ok(v)
+    // Group equal names, topmost first (a name appears once per layer).
+    let count = all.len();
+    let mut idx: KVec<usize> = KVec::with_capacity(count, GFP_KERNEL)?;
+    for i in 0..count {
+        idx.push(i, GFP_KERNEL)?;
+    }
+    let key = |i: &usize| all.get(*i).map(|e| (name_in(&names, e), e.depth));
+    idx.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    // For each entry: the entry kept for its name, and whether the name is
+    // in the lowest layer.
+    let mut rep: KVec<usize> = KVec::from_elem(0usize, count, GFP_KERNEL)?;
+    let mut in_lowest: KVec<bool> = KVec::from_elem(false, count, GFP_KERNEL)?;
+    let mut g = 0usize;
+    while g < count {
+        let first = idx.get(g).copied().ok_or(EIO)?;
+        let gname = all.get(first).map(|e| name_in(&names, e)).ok_or(EIO)?;
+        let mut end = g + 1;
+        while let Some(&j) = idx.get(end) {
+            if all.get(j).map(|e| name_in(&names, e)) != Some(gname) {
+                break;
+            }
+            end += 1;
+        }
+        let group = idx.get(g..end).ok_or(EIO)?;
+        let lowest_here = group.iter().any(|&j| all.get(j).is_some_and(|e| e.depth == lowest));
+        for &j in group {
+            *rep.get_mut(j).ok_or(EIO)? = first;
+            *in_lowest.get_mut(j).ok_or(EIO)? = lowest_here;
+        }
+        g = end;
+    }
+    // The lowest layer's names in its order (each as the topmost entry of
+    // that name), then the names only in higher layers, in read order.
+    let mut entries = KVec::with_capacity(count, GFP_KERNEL)?;
+    for (i, e) in all.iter().enumerate() {
+        if e.depth == lowest {
+            let r = rep.get(i).copied().ok_or(EIO)?;
+            entries.push(*all.get(r).ok_or(EIO)?, GFP_KERNEL)?;
+        }
+    }
+    for (i, e) in all.iter().enumerate() {
+        let kept = rep.get(i) == Some(&i);
+        if e.depth != lowest && kept && !in_lowest.get(i).copied().unwrap_or(true) {
+            entries.push(*e, GFP_KERNEL)?;
+        }
+    }
+    let mut done = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
+    for _ in 0..entries.len() {
+        done.push(AtomicU64::new(0), GFP_KERNEL)?;
+    }
+    Ok(DirCache { names, entries, done })
 }
 
 /// `ovl_remap_lower_ino`: a lower inode number in the fsid's xino range.
@@ -207,34 +214,47 @@ fn top_fsid(ofs: &OvlFs, d: &DEntry<Rovl>) -> Result<usize> {
 }
 
 /// `ovl_cache_update` for an overlay without upper layer: the d_ino of an
-/// entry, and whether it is an xattr whiteout.
-fn cache_update(ofs: &OvlFs, file: &File<Rovl>, e: &mut Entry) -> Result {
+/// entry, by a lookup of the entry through the overlay (which also finds
+/// xattr whiteouts and entries whose lookup fails: those are stale and
+/// hidden; a failed lookup also fails the readdir, as in overlayfs).
+/// Returns the d_ino, or [`STALE`].
+fn cache_update(
+    ofs: &OvlFs,
+    file: &File<Rovl>,
+    emitter: &mut DirEmitter,
+    e: &Entry,
+    name: &[u8],
+) -> (u64, Result) {
     let update_ino = e.ino == 0;
-    let mut ino = e.real_ino;
-    if ofs.same_dev() || e.check_xwhiteout {
-        let fsid = if e.name.as_slice() == b"." {
-            top_fsid(ofs, file.dentry())?
-        } else if e.name.as_slice() == b".." {
-            top_fsid(ofs, &file.dentry().parent())?
-        } else {
-            if e.check_xwhiteout {
-                let layer = ofs.layer(e.layer)?;
-                let dir = file.inode().data().stack.iter().find(|p| p.layer == e.layer).ok_or(EIO)?;
-                if let Ok(Some(d)) = layer.mnt.lookup_positive(&dir.dentry, &e.name) {
-                    if ofs.is_xwhiteout(layer, &d) {
-                        e.is_whiteout = true;
-                    }
-                }
-                e.check_xwhiteout = false;
-            }
-            e.fsid
-        };
-        if ofs.same_dev() && update_ino && ofs.xino_bits() > 0 {
-            ino = remap_lower_ino(ofs, ino, fsid, &e.name);
-        }
+    let ino = e.real_ino;
+    if !ofs.same_dev() && !e.check_xwhiteout {
+        return (ino, Ok(()));
     }
-    e.ino = ino;
-    Ok(())
+    let this: ARef<DEntry<Rovl>> = if name == b"." {
+        file.dentry().into()
+    } else if name == b".." {
+        file.dentry().parent()
+    } else {
+        match emitter.lookup_child(file, name) {
+            Ok(Some(d)) => d,
+            Ok(None) => return (STALE, Ok(())),
+            Err(err) => {
+                warn_rl!(
+                    "failed to look up ({}) for ino ({})\n",
+                    kernel::str::BStr::from_bytes(name),
+                    err.to_errno()
+                );
+                return (STALE, Err(err));
+            }
+        }
+    };
+    if !ofs.same_dev() || !update_ino || ofs.xino_bits() == 0 {
+        return (ino, Ok(()));
+    }
+    match top_fsid(ofs, &this) {
+        Ok(fsid) => (remap_lower_ino(ofs, ino, fsid, name), Ok(())),
+        Err(err) => (ino, Err(err)),
+    }
 }
 
 /// The state of an open directory (`struct ovl_dir_file`).
@@ -312,23 +332,28 @@ fn iterate_merged(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> 
         return Err(EIO);
     };
     while let Some(e) = cache.entries.get(st.cursor) {
-        // The cache is shared and immutable: compute per-open values on a
-        // copy of the fields.
-        let mut ent = Entry {
-            name: KVec::new(),
-            dtype: e.dtype,
-            real_ino: e.real_ino,
-            ino: e.ino,
-            fsid: e.fsid,
-            layer: e.layer,
-            is_whiteout: e.is_whiteout,
-            check_xwhiteout: e.check_xwhiteout,
-        };
-        if !ent.is_whiteout && (ent.ino == 0 || ent.check_xwhiteout) {
-            ent.name = kvec_from(&e.name)?;
-            cache_update(ofs, file, &mut ent)?;
+        let done = cache.done.get(st.cursor).ok_or(EIO)?;
+        let name = cache.name(e);
+        let mut ino = e.ino;
+        let mut stale = e.is_whiteout;
+        if !stale {
+            match done.load(Ordering::Relaxed) {
+                0 if e.ino == 0 || e.check_xwhiteout => {
+                    let (i, r) = cache_update(ofs, file, emitter, e, name);
+                    // Kept in the cache, as overlayfs updates its entry.
+                    if i != 0 {
+                        done.store(i, Ordering::Relaxed);
+                    }
+                    r?;
+                    stale = i == STALE;
+                    ino = i;
+                }
+                0 => {}
+                STALE => stale = true,
+                i => ino = i,
+            }
         }
-        if !ent.is_whiteout && !emitter.emit(&e.name, ent.ino, ent.dtype) {
+        if !stale && !emitter.emit(name, ino, e.dtype) {
             break;
         }
         st.cursor += 1;

@@ -320,7 +320,8 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         lowerdir_all: ctx.lowerdir_all.as_ref().map(CBuf::try_clone).transpose()?,
         namelen,
         xino_mode,
-        last_ino: AtomicU64::new(0),
+        // ovl_fill_super starts at 1: the first non-persistent number is 2.
+        last_ino: AtomicU64::new(1),
         traps,
         root_stack,
         stack_depth,

@@ -16,6 +16,7 @@ use core::marker::PhantomData;
 use core::ptr;
 use core::sync::atomic::{AtomicI64, Ordering};
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 use kernel::types::Opaque;
 
 /// An open file of file system `T`.
@@ -121,6 +122,24 @@ impl DirEmitter {
 
     pub(super) fn as_ptr(&mut self) -> *mut bindings::dir_context {
         self.0
+    }
+
+    /// Looks `name` up in the directory being read (`lookup_one`, with the
+    /// directory locked as it is during readdir): `None` if negative.
+    pub(crate) fn lookup_child<T: FileSystem>(
+        &mut self,
+        dir: &File<T>,
+        name: &[u8],
+    ) -> Result<Option<ARef<DEntry<T>>>> {
+        let len = u32::try_from(name.len()).map_err(|_| super::enametoolong())?;
+        // SAFETY: a DirEmitter exists only during ->iterate_shared of `dir`,
+        // which holds the directory's lock; `name` is valid for `len` bytes.
+        let d = unsafe { bindings::rovl_h_lookup_one(dir.dentry().as_ptr(), name.as_ptr().cast(), len) };
+        let d = super::nonnull_from_err_ptr(d)?;
+        // SAFETY: lookup_one returned a referenced dentry of `dir`'s file
+        // system, positive or negative.
+        let d: ARef<DEntry<T>> = unsafe { ARef::from_raw(d.cast()) };
+        Ok(d.inode().is_some().then_some(d))
     }
 }
 

@@ -108,6 +108,11 @@ struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 	return lookup_one_positive_unlocked(idmap, &QSTR_LEN(name, len), base);
 }
 
+struct dentry *rovl_h_lookup_one(struct dentry *base, const char *name, unsigned int len)
+{
+	return lookup_one(&nop_mnt_idmap, &QSTR_LEN(name, len), base);
+}
+
 bool rovl_h_inode_is_new(struct inode *inode)
 {
 	return inode_state_read_once(inode) & I_NEW;

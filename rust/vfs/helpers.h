@@ -50,6 +50,7 @@ struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 				      struct dentry *base,
 				      const char *name, unsigned int len);
 bool rovl_h_inode_is_new(struct inode *inode);
+struct dentry *rovl_h_lookup_one(struct dentry *base, const char *name, unsigned int len);
 unsigned int rovl_h_i_nlink(const struct inode *inode);
 void rovl_h_inode_init_flags(struct inode *inode, bool dont_cache_acl);
 int rovl_h_generic_permission(struct inode *inode, int mask);
