@@ -9,6 +9,7 @@ use super::readdir::DirCache;
 use super::super_::OvlFs;
 use super::util::CBuf;
 use super::Rovl;
+use crate::logic::ino;
 use crate::logic::xattr::OvlXattr;
 use crate::vfs::dentry::{DEntry, RevalFlags, Unhashed};
 use crate::vfs::fs::SuperBlock;
@@ -114,11 +115,8 @@ fn map_ino(ofs: &OvlFs, ino: u64, fsid: usize, is_dir: bool) -> u64 {
     if ofs.same_fs() {
         return ino;
     }
-    if bits > 0 {
-        let shift = 64 - bits;
-        if ino >> shift == 0 {
-            return ino | ((fsid as u64) << (shift + 1));
-        }
+    if let Some(mapped) = ino::xino_map(ino, bits, fsid as u32) {
+        return mapped;
     }
     if is_dir {
         // A non-persistent number, in the range of the lowest xino bit.
@@ -200,9 +198,8 @@ fn map_dev_ino(ofs: &OvlFs, inode: &INode<Rovl>, stat: &mut Kstat, fsid: usize) 
     }
     let bits = ofs.xino_bits();
     if bits > 0 {
-        let shift = 64 - bits;
-        if stat.ino() >> shift == 0 {
-            stat.set_ino(stat.ino() | ((fsid as u64) << (shift + 1)));
+        if let Some(mapped) = ino::xino_map(stat.ino(), bits, fsid as u32) {
+            stat.set_ino(mapped);
             stat.set_dev(sb_dev);
             return;
         } else if ofs.xino_warn() {

@@ -8,6 +8,7 @@
 
 use super::inode::{flag, OvlInode};
 use super::super_::OvlFs;
+use crate::logic::ino;
 use super::Rovl;
 use crate::vfs::dentry::DEntry;
 use crate::vfs::file::{DirEmitter, File};
@@ -192,8 +193,7 @@ fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirC
 /// `ovl_remap_lower_ino`: a lower inode number in the fsid's xino range.
 fn remap_lower_ino(ofs: &OvlFs, ino: u64, fsid: usize, name: &[u8]) -> u64 {
     let bits = ofs.xino_bits();
-    let shift = 64 - bits;
-    if ino >> shift != 0 {
+    ino::remap_lower_ino(ino, bits, fsid as u32).unwrap_or_else(|ino| {
         if ofs.xino_warn() {
             warn_rl!(
                 "d_ino too big ({}, ino={}, xinobits={})\n",
@@ -202,9 +202,8 @@ fn remap_lower_ino(ofs: &OvlFs, ino: u64, fsid: usize, name: &[u8]) -> u64 {
                 bits
             );
         }
-        return ino;
-    }
-    ino | ((fsid as u64) << (shift + 1))
+        ino
+    })
 }
 
 /// The fsid of the top layer of an overlay dentry's inode.

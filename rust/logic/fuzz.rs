@@ -28,7 +28,7 @@ fn feed(input: &[u8]) {
         let mut b = buf;
         let _ = xattr::list_filter_in_place(&mut b, n + 3, ns, true);
     }
-    let _ = xattr::check_redirect(input);
+    let _ = crate::redirect::parse_redirect(input);
     let mut s = std::string::String::new();
     let _ = options::show_option(&mut s, "lowerdir", input);
 }

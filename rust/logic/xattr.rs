@@ -155,40 +155,6 @@ pub fn list_filter_in_place(buf: &mut [u8], len: usize, ns: XattrNs, privileged:
     wr
 }
 
-/// The value of the opaque xattr marks an opaque directory when it is "y"
-/// (`ovl_is_opaquedir`); "x" marks a directory that may hold xwhiteouts.
-pub fn opaque_value(v: &[u8]) -> Opaque {
-    match v {
-        b"y" => Opaque::Yes,
-        b"x" => Opaque::XWhiteouts,
-        _ => Opaque::No,
-    }
-}
-
-/// See [`opaque_value`].
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Opaque {
-    No,
-    Yes,
-    XWhiteouts,
-}
-
-/// Checks a redirect xattr value (`ovl_check_redirect`): an absolute path
-/// (starting with '/') or a single path component; no NUL, not empty, and
-/// a relative one must not contain '/'.
-pub fn check_redirect(v: &[u8]) -> Result<(), ()> {
-    if v.is_empty() || v.contains(&0) {
-        return Err(());
-    }
-    if v.first() == Some(&b'/') {
-        return Ok(());
-    }
-    if v.contains(&b'/') || v == b"." || v == b".." {
-        return Err(());
-    }
-    Ok(())
-}
-
 #[cfg(any(test, rovl_kernel))]
 #[cfg_attr(rovl_kernel, kernel::prelude::kunit_tests(rovl_xattr))]
 mod tests {
@@ -235,17 +201,5 @@ mod tests {
         assert_eq!(list_filter_in_place(&mut buf, 100, XattrNs::Trusted, true), 2);
         let mut empty: [u8; 0] = [];
         assert_eq!(list_filter_in_place(&mut empty, 0, XattrNs::User, true), 0);
-    }
-
-    #[test]
-    fn opaque_and_redirect_values() {
-        assert_eq!(opaque_value(b"y"), Opaque::Yes);
-        assert_eq!(opaque_value(b"x"), Opaque::XWhiteouts);
-        assert_eq!(opaque_value(b"n"), Opaque::No);
-        assert_eq!(check_redirect(b"/a/b"), Ok(()));
-        assert_eq!(check_redirect(b"name"), Ok(()));
-        assert_eq!(check_redirect(b"a/b"), Err(()));
-        assert_eq!(check_redirect(b""), Err(()));
-        assert_eq!(check_redirect(b"a\0b"), Err(()));
     }
 }
