@@ -9,6 +9,7 @@
 use super::inode::{flag, OvlInode};
 use super::super_::OvlFs;
 use crate::logic::ino;
+use crate::logic::readdir as merge;
 use super::Rovl;
 use crate::vfs::dentry::DEntry;
 use crate::vfs::file::{DirEmitter, File};
@@ -28,42 +29,47 @@ const DT_REG: u32 = 8;
 /// in the cache's name buffer.
 #[derive(Clone, Copy)]
 struct Entry {
-    name_off: usize,
-    name_len: usize,
-    dtype: u32,
+    name_off: u32,
+    name_len: u16,
+    /// The position of that layer in the directory's stack (0: top).
+    depth: u16,
+    dtype: u8,
+    is_whiteout: bool,
+    check_xwhiteout: bool,
     real_ino: u64,
     /// 0: to be computed at iteration (`ovl_cache_update`).
     ino: u64,
-    /// The position of that layer in the directory's stack (0: top).
-    depth: usize,
-    is_whiteout: bool,
-    check_xwhiteout: bool,
 }
 
-/// The merged entries of a directory, in iteration order (`struct
-/// ovl_dir_cache`): the lowest layer's entries first (so that offsets stay
-/// reasonably constant), then those only in higher layers.  The names are
-/// kept in one buffer.
+/// The merged entries of a directory (`struct ovl_dir_cache`): every entry
+/// read from the layers, and the order of iteration
+/// ([`crate::logic::readdir::merge`]).  The names are kept in one buffer.
 pub(crate) struct DirCache {
-    names: KVec<u8>,
-    entries: KVec<Entry>,
-    /// Per entry, what iteration found out (`p->ino`, `p->is_whiteout` of
-    /// overlayfs, which updates its cache entries in place): 0 not yet,
-    /// [`STALE`] a stale entry (hidden), else the d_ino.
-    done: KVec<AtomicU64>,
+    names: KVVec<u8>,
+    all: KVVec<Entry>,
+    /// Indices into `all`, in iteration order.
+    order: KVVec<u32>,
+    /// Per position of `order`, what iteration found out (`p->ino`,
+    /// `p->is_whiteout` of overlayfs, which updates its cache entries in
+    /// place): 0 not yet, [`STALE`] a stale entry (hidden), else the d_ino.
+    done: KVVec<AtomicU64>,
 }
 
 /// See [`DirCache::done`].
 const STALE: u64 = u64::MAX;
 
 impl DirCache {
-    fn name(&self, e: &Entry) -> &[u8] {
-        name_in(&self.names, e)
+    /// The entry at position `pos` of the iteration, with its name and
+    /// iteration state.
+    fn at(&self, pos: usize) -> Option<(&Entry, &[u8], &AtomicU64)> {
+        let e = self.all.get(*self.order.get(pos)? as usize)?;
+        Some((e, name_in(&self.names, e), self.done.get(pos)?))
     }
 }
 
 fn name_in<'a>(names: &'a [u8], e: &Entry) -> &'a [u8] {
-    names.get(e.name_off..e.name_off.saturating_add(e.name_len)).unwrap_or(&[])
+    let off = e.name_off as usize;
+    names.get(off..off + usize::from(e.name_len)).unwrap_or(&[])
 }
 
 /// Opens a real directory for reading (`ovl_path_open`), with the
@@ -80,39 +86,42 @@ pub(crate) fn path_open(ofs: &OvlFs, layer: usize, dentry: &RealDentry, flags: u
     layer.mnt.open(dentry, flags, &ofs.creator_cred)
 }
 
-/// `ovl_dir_read_merged`: reads all layers of `dir` (top first).  Where
-/// overlayfs keeps an rb-tree of names while reading, the entries of all
-/// layers are read into one name buffer and merged by sorting their indices
-/// by (name, layer): the first of each name is the topmost, which is kept.
+/// `ovl_dir_read_merged`: reads all layers of `dir` (top first) into one
+/// name buffer and an array of entries, then orders them by the merge
+/// rules ([`crate::logic::readdir::merge`], where overlayfs keeps an
+/// rb-tree of names while reading).
 fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirCache> {
-    let mut names: KVec<u8> = KVec::new();
-    let mut all: KVec<Entry> = KVec::new();
+    let mut names: KVVec<u8> = KVVec::new();
+    let mut all: KVVec<Entry> = KVVec::new();
     let xino = ofs.xino_bits() > 0;
     let has_xwhiteouts_flag = dentry.flags() & super::DENTRY_XWHITEOUTS != 0;
     let lowest = oi.stack.len().saturating_sub(1);
     for (depth, p) in oi.stack.iter().enumerate() {
         let layer = ofs.layer(p.layer)?;
         let in_xwhiteouts_dir = layer.has_xwhiteouts() && has_xwhiteouts_flag;
+        let depth = u16::try_from(depth).map_err(|_| EIO)?;
         let file = path_open(ofs, p.layer, &p.dentry, open_flags::RDONLY | open_flags::LARGEFILE)?;
         let first_new = all.len();
         let mut err = Ok(());
         file.read_dir(&mut |e| {
             let r = (|| -> Result {
-                let name_off = names.len();
+                let name_off = u32::try_from(names.len()).map_err(|_| ENOMEM)?;
+                let name_len = u16::try_from(e.name.len()).map_err(|_| EIO)?;
                 names.extend_from_slice(e.name, GFP_KERNEL)?;
                 // ovl_calc_d_ino: with xino all numbers are remapped, and
                 // ".." always points to the overlay parent.
                 let ino = if xino || e.name == b".." { 0 } else { e.ino };
+                let dtype = e.dtype as u8;
                 all.push(
                     Entry {
                         name_off,
-                        name_len: e.name.len(),
-                        dtype: e.dtype,
+                        name_len,
+                        depth,
+                        dtype,
+                        is_whiteout: false,
+                        check_xwhiteout: in_xwhiteouts_dir && u32::from(dtype) == DT_REG,
                         real_ino: e.ino,
                         ino,
-                        depth,
-                        is_whiteout: false,
-                        check_xwhiteout: in_xwhiteouts_dir && e.dtype == DT_REG,
                     },
                     GFP_KERNEL,
                 )?;
@@ -129,7 +138,7 @@ fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirC
         err?;
         // ovl_check_whiteouts: character devices read from this layer.
         for e in all.iter_mut().skip(first_new) {
-            if e.dtype == DT_CHR {
+            if u32::from(e.dtype) == DT_CHR {
                 if let Ok(Some(d)) = layer.mnt.lookup_positive(&p.dentry, name_in(&names, e)) {
                     e.is_whiteout = d.inode().is_some_and(|i| i.file_type() == FileType::Chr && i.rdev() == 0);
                 }
@@ -137,57 +146,30 @@ fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirC
         }
     }
 
-    // Group equal names, topmost first (a name appears once per layer).
-    let count = all.len();
-    let mut idx: KVec<usize> = KVec::with_capacity(count, GFP_KERNEL)?;
-    for i in 0..count {
-        idx.push(i, GFP_KERNEL)?;
+    let n = all.len();
+    if n > merge::MAX_ENTRIES {
+        return Err(EOVERFLOW);
     }
-    let key = |i: &usize| all.get(*i).map(|e| (name_in(&names, e), e.depth));
-    idx.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
-    // For each entry: the entry kept for its name, and whether the name is
-    // in the lowest layer.
-    let mut rep: KVec<usize> = KVec::from_elem(0usize, count, GFP_KERNEL)?;
-    let mut in_lowest: KVec<bool> = KVec::from_elem(false, count, GFP_KERNEL)?;
-    let mut g = 0usize;
-    while g < count {
-        let first = idx.get(g).copied().ok_or(EIO)?;
-        let gname = all.get(first).map(|e| name_in(&names, e)).ok_or(EIO)?;
-        let mut end = g + 1;
-        while let Some(&j) = idx.get(end) {
-            if all.get(j).map(|e| name_in(&names, e)) != Some(gname) {
-                break;
-            }
-            end += 1;
-        }
-        let group = idx.get(g..end).ok_or(EIO)?;
-        let lowest_here = group.iter().any(|&j| all.get(j).is_some_and(|e| e.depth == lowest));
-        for &j in group {
-            *rep.get_mut(j).ok_or(EIO)? = first;
-            *in_lowest.get_mut(j).ok_or(EIO)? = lowest_here;
-        }
-        g = end;
-    }
-    // The lowest layer's names in its order (each as the topmost entry of
-    // that name), then the names only in higher layers, in read order.
-    let mut entries = KVec::with_capacity(count, GFP_KERNEL)?;
-    for (i, e) in all.iter().enumerate() {
-        if e.depth == lowest {
-            let r = rep.get(i).copied().ok_or(EIO)?;
-            entries.push(*all.get(r).ok_or(EIO)?, GFP_KERNEL)?;
-        }
-    }
-    for (i, e) in all.iter().enumerate() {
-        let kept = rep.get(i) == Some(&i);
-        if e.depth != lowest && kept && !in_lowest.get(i).copied().unwrap_or(true) {
-            entries.push(*e, GFP_KERNEL)?;
-        }
-    }
-    let mut done = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-    for _ in 0..entries.len() {
+    let mut table = KVVec::from_elem(0u32, merge::table_len(n).ok_or(ENOMEM)?, GFP_KERNEL)?;
+    let mut rep = KVVec::from_elem(0u32, n, GFP_KERNEL)?;
+    let mut order = KVVec::from_elem(0u32, n, GFP_KERNEL)?;
+    let k = merge::merge(
+        n,
+        |i| all.get(i).map_or(&[][..], |e| name_in(&names, e)),
+        |i| all.get(i).map_or(0, |e| usize::from(e.depth)),
+        lowest,
+        &mut table,
+        &mut rep,
+        &mut order,
+    )
+    .ok_or(EIO)?;
+    drop((table, rep));
+    order.truncate(k);
+    let mut done = KVVec::with_capacity(k, GFP_KERNEL)?;
+    for _ in 0..k {
         done.push(AtomicU64::new(0), GFP_KERNEL)?;
     }
-    Ok(DirCache { names, entries, done })
+    Ok(DirCache { names, all, order, done })
 }
 
 /// `ovl_remap_lower_ino`: a lower inode number in the fsid's xino range.
@@ -330,9 +312,7 @@ fn iterate_merged(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> 
     let Some(cache) = st.cache.clone() else {
         return Err(EIO);
     };
-    while let Some(e) = cache.entries.get(st.cursor) {
-        let done = cache.done.get(st.cursor).ok_or(EIO)?;
-        let name = cache.name(e);
+    while let Some((e, name, done)) = cache.at(st.cursor) {
         let mut ino = e.ino;
         let mut stale = e.is_whiteout;
         if !stale {
@@ -352,7 +332,7 @@ fn iterate_merged(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> 
                 i => ino = i,
             }
         }
-        if !stale && !emitter.emit(name, ino, e.dtype) {
+        if !stale && !emitter.emit(name, ino, e.dtype.into()) {
             break;
         }
         st.cursor += 1;

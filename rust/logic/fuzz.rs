@@ -287,3 +287,65 @@ fn binary_parsers_never_panic() {
         }
     }
 }
+
+/// The readdir merge against a model of overlayfs's list and rb-tree
+/// (`ovl_fill_merge`/`ovl_fill_lowest`), on random layers of random names.
+#[test]
+fn readdir_merge_matches_model() {
+    use super::readdir;
+    use std::collections::BTreeMap;
+    use std::vec::Vec;
+    let mut x: u64 = 0x2545f4914f6cdd1d;
+    let mut next = |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    };
+    for _ in 0..2000 {
+        let nlayers = 1 + next(4) as usize;
+        // Entries (name, depth), each layer's names unique, top first.
+        let mut e: Vec<(Vec<u8>, usize)> = Vec::new();
+        for d in 0..nlayers {
+            let mut names: Vec<Vec<u8>> = Vec::new();
+            for _ in 0..next(40) {
+                let len = next(3) as usize;
+                let nm: Vec<u8> = (0..len).map(|_| b"abc"[next(3) as usize]).collect();
+                if !names.contains(&nm) {
+                    names.push(nm);
+                }
+            }
+            e.extend(names.into_iter().map(|n| (n, d)));
+        }
+        let lowest = nlayers - 1;
+        // The model: upper entries go to the list in read order; a lowest
+        // entry moves its name's (topmost) entry, or adds itself, before
+        // the upper-only part ("middle").
+        let mut tree: BTreeMap<&[u8], usize> = BTreeMap::new();
+        let mut upper: Vec<usize> = Vec::new();
+        let mut low: Vec<usize> = Vec::new();
+        for (i, (nm, d)) in e.iter().enumerate() {
+            let found = tree.get(nm.as_slice()).copied();
+            if *d != lowest {
+                if found.is_none() {
+                    tree.insert(nm, i);
+                    upper.push(i);
+                }
+            } else if let Some(t) = found {
+                upper.retain(|&u| u != t);
+                low.push(t);
+            } else {
+                tree.insert(nm, i);
+                low.push(i);
+            }
+        }
+        low.extend(upper);
+        let n = e.len();
+        let mut table = std::vec![0u32; readdir::table_len(n).unwrap()];
+        let mut rep = std::vec![0u32; n];
+        let mut out = std::vec![0u32; n];
+        let k = readdir::merge(n, |i| e[i].0.as_slice(), |i| e[i].1, lowest, &mut table, &mut rep, &mut out).unwrap();
+        let got: Vec<usize> = out[..k].iter().map(|&i| i as usize).collect();
+        assert_eq!(got, low, "entries {e:?}");
+    }
+}

@@ -14,6 +14,7 @@ pub mod fh;
 pub mod ino;
 pub mod metacopy;
 pub mod options;
+pub mod readdir;
 pub mod redirect;
 pub mod xattr;
 pub mod xattrval;
