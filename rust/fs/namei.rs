@@ -19,10 +19,27 @@ use crate::vfs::FileType;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 
+/// The name or path being looked up: the dentry's name, until a redirect
+/// replaces it.
+enum LookupName<'a> {
+    Dentry(&'a [u8]),
+    Redirect(KVec<u8>),
+}
+
+impl core::ops::Deref for LookupName<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            LookupName::Dentry(n) => n,
+            LookupName::Redirect(v) => v,
+        }
+    }
+}
+
 /// `struct ovl_lookup_data`.
-struct LookupData {
+struct LookupData<'a> {
     /// The name or path being looked up (a redirect replaces it).
-    name: KVec<u8>,
+    name: LookupName<'a>,
     is_dir: bool,
     opaque: bool,
     xwhiteouts: bool,
@@ -64,12 +81,14 @@ fn get_redirect(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry) -> Result<Optio
 }
 
 /// `ovl_check_redirect`: follows a redirect of `dentry`; `prelen` bytes of
-/// the current name precede the component looked up, `post` follows it.
-fn check_redirect(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry, d: &mut LookupData, prelen: usize, post: &[u8]) -> Result {
+/// the current name precede the component looked up, what follows it
+/// starts at `post_start`.
+fn check_redirect(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry, d: &mut LookupData<'_>, prelen: usize, post_start: usize) -> Result {
     d.absolute_redirect = false;
     let Some(buf) = get_redirect(ofs, layer, dentry)? else {
         return Ok(());
     };
+    let post = d.name.get(post_start..).ok_or(EIO)?;
     let name = if buf.first() == Some(&b'/') {
         d.absolute_redirect = true;
         // An absolute redirect below an opaque ancestor of an absolute
@@ -80,7 +99,7 @@ fn check_redirect(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry, d: &mut Looku
         util::concat(&[d.name.get(..prelen).ok_or(EIO)?, &buf, post])?
     };
     d.redirect = true;
-    d.name = name;
+    d.name = LookupName::Redirect(name);
     Ok(())
 }
 
@@ -111,7 +130,7 @@ fn lookup_single(
     ofs: &OvlFs,
     layer: &Layer,
     base: &RealDentry,
-    d: &mut LookupData,
+    d: &mut LookupData<'_>,
     name_range: (usize, usize),
     prelen: usize,
     post_start: usize,
@@ -181,16 +200,13 @@ fn lookup_single(
             return Ok(Some(this));
         }
     }
-    let post = d.name.get(post_start..).ok_or(EIO)?;
-    let mut post_buf = KVec::new();
-    post_buf.extend_from_slice(post, GFP_KERNEL)?;
-    check_redirect(ofs, layer, &this, d, prelen, &post_buf)?;
+    check_redirect(ofs, layer, &this, d, prelen, post_start)?;
     Ok(Some(this))
 }
 
 /// `ovl_lookup_layer`: the name, or an absolute path one component at a
 /// time from `base` (a layer root).
-fn lookup_layer(ofs: &OvlFs, layer: &Layer, base: &RealDentry, d: &mut LookupData) -> Result<Option<ARef<RealDentry>>> {
+fn lookup_layer(ofs: &OvlFs, layer: &Layer, base: &RealDentry, d: &mut LookupData<'_>) -> Result<Option<ARef<RealDentry>>> {
     if d.name.first() != Some(&b'/') {
         let len = d.name.len();
         return lookup_single(ofs, layer, base, d, (0, len), 0, len);
@@ -223,7 +239,7 @@ fn lookup_layer(ofs: &OvlFs, layer: &Layer, base: &RealDentry, d: &mut LookupDat
 
 /// `ovl_check_follow_redirect`: following redirects and metacopy origins
 /// is allowed by the mount options.
-fn check_follow_redirect(ofs: &OvlFs, d: &LookupData, name: &[u8]) -> bool {
+fn check_follow_redirect(ofs: &OvlFs, d: &LookupData<'_>, name: &[u8]) -> bool {
     if d.metacopy != 0 && !ofs.config.metacopy {
         warn_rl!("refusing to follow metacopy origin for ({})\n", kernel::str::BStr::from_bytes(name));
         return false;
@@ -245,10 +261,8 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
     }
     let poe: &OvlInode = dir.data();
     let check_redirect = ofs.redirect_follow() || ofs.numdatalayer > 0;
-    let mut name = KVec::new();
-    name.extend_from_slice(dname, GFP_KERNEL)?;
     let mut d = LookupData {
-        name,
+        name: LookupName::Dentry(dname),
         is_dir: false,
         opaque: false,
         xwhiteouts: false,
@@ -258,7 +272,7 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
         metacopy: 0,
         absolute_redirect: false,
     };
-    let mut stack: KVec<OvlPath> = KVec::new();
+    let mut stack: KVec<OvlPath> = KVec::with_capacity(poe.stack.len().max(1), GFP_KERNEL)?;
     let mut metacopy_size = 0usize;
     let roe = ofs.root_stack();
     let numlower_root = roe.len();

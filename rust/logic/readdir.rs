@@ -16,6 +16,8 @@
 //! provides every buffer, so the function allocates nothing and cannot fail
 //! on data, only on buffers of the wrong size.
 
+#![forbid(unsafe_code)]
+
 /// An empty slot of the hash table.
 const EMPTY: u32 = u32::MAX;
 /// In `rep`: the name of this representative is in the lowest layer.

@@ -22,9 +22,7 @@
 #include "helpers.h"
 
 struct dentry *rovl_h_dget(struct dentry *dentry) { return dget(dentry); }
-struct inode *rovl_h_d_inode(const struct dentry *dentry) { return d_inode(dentry); }
 struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry) { return d_inode_rcu(dentry); }
-unsigned int rovl_h_d_flags(const struct dentry *dentry) { return READ_ONCE(dentry->d_flags); }
 bool rovl_h_d_can_lookup(const struct dentry *dentry) { return d_can_lookup(dentry); }
 bool rovl_h_d_is_file_or_symlink(const struct dentry *dentry)
 {
@@ -90,7 +88,6 @@ const unsigned char *rovl_h_snapshot_name(struct name_snapshot *snap,
 struct inode *rovl_h_file_inode(const struct file *file) { return file_inode(file); }
 struct dentry *rovl_h_file_dentry(const struct file *file) { return file->f_path.dentry; }
 void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop) { inode->i_fop = fop; }
-struct mnt_idmap *rovl_h_mnt_idmap(const struct vfsmount *mnt) { return mnt_idmap(mnt); }
 bool rovl_h_is_idmapped_mnt(const struct vfsmount *mnt) { return is_idmapped_mnt(mnt); }
 
 void rovl_h_mnt_set_readonly_noatime(struct vfsmount *mnt)

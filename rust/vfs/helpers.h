@@ -25,9 +25,7 @@ struct super_block;
 struct vfsmount;
 
 struct dentry *rovl_h_dget(struct dentry *dentry);
-struct inode *rovl_h_d_inode(const struct dentry *dentry);
 struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry);
-unsigned int rovl_h_d_flags(const struct dentry *dentry);
 bool rovl_h_d_can_lookup(const struct dentry *dentry);
 bool rovl_h_d_is_file_or_symlink(const struct dentry *dentry);
 bool rovl_h_sb_has_encoding(const struct super_block *sb);
@@ -41,7 +39,6 @@ const unsigned char *rovl_h_snapshot_name(struct name_snapshot *snap,
 struct inode *rovl_h_file_inode(const struct file *file);
 struct dentry *rovl_h_file_dentry(const struct file *file);
 void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop);
-struct mnt_idmap *rovl_h_mnt_idmap(const struct vfsmount *mnt);
 bool rovl_h_is_idmapped_mnt(const struct vfsmount *mnt);
 void rovl_h_mnt_set_readonly_noatime(struct vfsmount *mnt);
 const struct cred *rovl_h_override_creds(const struct cred *cred);

@@ -95,8 +95,8 @@ impl RealDentry {
 
     /// The inode, `None` for a negative dentry.
     pub(crate) fn inode(&self) -> Option<&RealInode> {
-        // SAFETY: `self` is valid.
-        let inode = unsafe { bindings::rovl_h_d_inode(self.as_ptr()) };
+        // SAFETY: `self` is valid (`d_inode`: a plain read).
+        let inode = unsafe { (*self.as_ptr()).d_inode };
         // SAFETY: a positive dentry pins its inode while we hold the dentry.
         NonNull::new(inode).map(|i| unsafe { RealInode::from_raw(i.as_ptr()) })
     }
@@ -107,8 +107,9 @@ impl RealDentry {
     }
 
     fn d_flags(&self) -> u32 {
-        // SAFETY: `self` is valid; a racy read of d_flags, as the VFS does.
-        unsafe { bindings::rovl_h_d_flags(self.as_ptr()) }
+        // SAFETY: `self` is valid; a racy read of d_flags, as the VFS does
+        // (READ_ONCE).
+        unsafe { ptr::read_volatile(&raw const (*self.as_ptr()).d_flags) }
     }
 
     /// Whether the dentry is a directory one can look names up in
@@ -549,8 +550,9 @@ impl Mount {
     }
 
     fn idmap(&self) -> *mut bindings::mnt_idmap {
-        // SAFETY: the mount is valid.
-        unsafe { bindings::rovl_h_mnt_idmap(self.0.as_ptr()) }
+        // SAFETY: the mount is valid; `mnt_idmap()` reads the pointer with
+        // acquire semantics (smp_load_acquire), as here.
+        unsafe { core::sync::atomic::AtomicPtr::from_ptr(&raw mut (*self.0.as_ptr()).mnt_idmap).load(Ordering::Acquire) }
     }
 
     /// Whether the mount is idmapped.
