@@ -144,7 +144,7 @@ rev=$(git rev-parse --short HEAD)
 
 # --- one VM boot --------------------------------------------------------------
 pass_env=()
-for v in ROVL_BENCH_ROUNDS ROVL_BENCH_WARM ROVL_BENCH_ONLY ROVL_BENCH_BIG_MIB; do
+for v in ROVL_BENCH_ROUNDS ROVL_BENCH_WARM ROVL_BENCH_ONLY ROVL_BENCH_BIG_MIB ROVL_BENCH_PERF ROVL_BENCH_PERF_COLD; do
 	if [ -n "${!v:-}" ]; then pass_env+=("$v=${!v}"); fi
 done
 export ROVL_VM_MEM=${ROVL_VM_MEM:-4G}

@@ -137,12 +137,29 @@ fn lookup_single(
 ) -> Result<Option<ARef<RealDentry>>> {
     let last_element = post_start >= d.name.len();
     let name = d.name.get(name_range.0..name_range.1).ok_or(EIO)?;
+    // The stack is case-sensitive (rovl refuses case-insensitive layers): a
+    // directory made case-insensitive since is not consulted.
+    if base.is_casefolded() {
+        base.with_name(|n| {
+            warn_rl!("failed lookup in lower ({}, name='{}', err={}): parent wrong casefold\n",
+                kernel::str::BStr::from_bytes(n), kernel::str::BStr::from_bytes(name), crate::vfs::estale().to_errno())
+        });
+        return Err(crate::vfs::estale());
+    }
     let this = match layer.mnt.lookup_positive(base, name) {
         Ok(Some(t)) => t,
         Ok(None) => return Ok(None),
         Err(e) if e == crate::vfs::enametoolong() => return Ok(None),
         Err(e) => return Err(e),
     };
+    if this.is_casefolded() {
+        warn_rl!(
+            "failed lookup in lower (name='{}', err={}): child wrong casefold\n",
+            kernel::str::BStr::from_bytes(name),
+            crate::vfs::eremote().to_errno()
+        );
+        return Err(crate::vfs::eremote());
+    }
     if util::dentry_weird(&this) {
         warn_rl!(
             "failed lookup in lower (name='{}', err={}): unsupported object type\n",

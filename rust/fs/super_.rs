@@ -194,7 +194,11 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
                 fail(log, "failed to resolve", Some(l.path.bytes()), e)
             }
         })?;
-        // ovl_mount_dir_check
+        // ovl_mount_dir_check; overlayfs also stacks layers that are all
+        // case-insensitive, rovl does not (Documentation/read-path.rst).
+        if path.dentry().is_casefolded() {
+            return Err(fail(log, "case-insensitive directory not supported by rovl", Some(l.path.bytes()), EINVAL));
+        }
         if super::util::dentry_weird(path.dentry()) {
             return Err(fail(log, "filesystem not supported", Some(l.path.bytes()), EINVAL));
         }

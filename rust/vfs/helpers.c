@@ -29,6 +29,12 @@ bool rovl_h_d_is_file_or_symlink(const struct dentry *dentry)
 	return d_is_file(dentry) || d_is_symlink(dentry);
 }
 bool rovl_h_sb_has_encoding(const struct super_block *sb) { return sb_has_encoding(sb); }
+bool rovl_h_d_is_casefolded(const struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+
+	return sb_has_encoding(dentry->d_sb) && inode && IS_CASEFOLDED(inode);
+}
 
 void rovl_h_d_set_reval(struct dentry *dentry, unsigned int flags)
 {

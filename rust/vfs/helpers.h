@@ -29,6 +29,7 @@ struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry);
 bool rovl_h_d_can_lookup(const struct dentry *dentry);
 bool rovl_h_d_is_file_or_symlink(const struct dentry *dentry);
 bool rovl_h_sb_has_encoding(const struct super_block *sb);
+bool rovl_h_d_is_casefolded(const struct dentry *dentry);
 void rovl_h_d_set_reval(struct dentry *dentry, unsigned int flags);
 int rovl_h_d_op_revalidate(struct dentry *dentry, unsigned int flags, bool rcu);
 int rovl_h_d_op_weak_revalidate(struct dentry *dentry, unsigned int flags);

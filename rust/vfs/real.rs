@@ -145,6 +145,13 @@ impl RealDentry {
         unsafe { bindings::rovl_h_sb_has_encoding((*self.as_ptr()).d_sb) }
     }
 
+    /// Whether the dentry is a case-insensitive directory of a case-folding
+    /// file system (`sb_has_encoding(d_sb) && IS_CASEFOLDED(d_inode)`).
+    pub(crate) fn is_casefolded(&self) -> bool {
+        // SAFETY: `self` is valid; the helper checks for a negative dentry.
+        unsafe { bindings::rovl_h_d_is_casefolded(self.as_ptr()) }
+    }
+
     /// Which revalidation operations the dentry has.
     pub(crate) fn reval_flags(&self) -> RevalFlags {
         RevalFlags(self.d_flags() & bindings::ROVL_DCACHE_REVAL)

@@ -104,6 +104,43 @@ for ((r = 1; r <= rounds; r++)); do
 done
 log "passes done in $(( $(secs) - t0 ))s"
 
+# ROVL_BENCH_PERF=1: after the timed passes, a CPU profile of each workload
+# on each file system (perf record -a -e cpu-clock; not timed): 5 cold
+# passes (ROVL_BENCH_PERF_COLD; each after umount, drop_caches and mount,
+# which the profile includes) and 10 warm passes, each reported as
+# OUT/perf-FS-WORKLOAD-PHASE.txt (symbols by share of samples, self) and
+# -incl.txt (with callees; call graphs recorded); the data in .data beside
+# it, the guest's symbols in OUT/kallsyms.
+if [ -n "${ROVL_BENCH_PERF:-}" ]; then
+	perf=$(command -v perf) || { echo "ROVL_BENCH_PERF: no perf on the host"; exit 1; }
+	cat /proc/kallsyms > "$out/kallsyms"
+	for wl in "${workloads[@]}"; do
+		for fs in overlay "$fstype"; do
+			mount -t "$fs" -o "lowerdir=$lower" none "$w/mnt-$fs"
+			for phase in cold warm; do
+				if [ "$phase" = cold ]; then
+					cmd="for i in \$(seq ${ROVL_BENCH_PERF_COLD:-5}); do umount $w/mnt-$fs; sync; echo 3 > /proc/sys/vm/drop_caches;"
+					cmd+=" mount -t $fs -o lowerdir=$lower none $w/mnt-$fs; $bench run $wl $w/mnt-$fs 1; done"
+				else
+					cmd="$bench run $wl $w/mnt-$fs 10"
+				fi
+				data="$w/perf-$fs-$wl-$phase.data"
+				"$perf" record -q -a -g -e cpu-clock -o "$data" -- sh -c "$cmd" > /dev/null
+				cp "$data" "$out/"
+				# (perf 6.1's demangler crashes on some Rust symbols)
+				"$perf" report -i "$data" --stdio --no-children --sort sym --no-demangle -g none \
+					--percent-limit 0.3 > "$out/perf-$fs-$wl-$phase.txt" 2> /dev/null ||
+					log "perf report failed for $data"
+				"$perf" report -i "$data" --stdio --children --sort sym --no-demangle -g none \
+					--percent-limit 1 > "$out/perf-$fs-$wl-$phase-incl.txt" 2> /dev/null ||
+					log "perf report failed for $data"
+				log "profile $fs $wl $phase: $(grep -c '%' "$out/perf-$fs-$wl-$phase.txt") symbols"
+			done
+			umount "$w/mnt-$fs"
+		done
+	done
+fi
+
 umount "$w/layers"
 rmmod "$fstype"
 rmmod overlay
