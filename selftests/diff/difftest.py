@@ -200,6 +200,11 @@ class Runner:
                 self.check_kmsg(seed, "build", self.kmsg.read(), kfile)
                 with open(os.path.join(sdir, "profile.json"), "w") as f:
                     json.dump(stack.profile, f, indent=1)
+            # Settle the layers before the first dump: XFS trims its
+            # speculative preallocation past EOF when an inode is evicted,
+            # which would change st_blocks and SEEK_DATA between the two
+            # file systems' dumps (one of which drops caches).
+            sysutil.drop_caches()
             say("[diff] seed %d: %s; built in %.1fs" % (
                 seed, stack.describe(), time.time() - t0))
             mutated = None
