@@ -2,7 +2,8 @@
 # Set up everything rovl needs on a Debian 12 (bookworm) machine, idempotently:
 #   1. Debian packages: the Rust-for-Linux toolchain (rustc-web + rust-web-src,
 #      clang/lld/llvm 19, libclang) and what the tests need (QEMU, busybox,
-#      kernel build deps, xfsprogs, attr, acl, ...);
+#      kernel build deps, xfsprogs, attr, acl, ...) and the packaging tools
+#      (dkms, debhelper, dh-dkms, lintian);
 #   2. bindgen-cli from the Rust crate registry, into the cache;
 #   3. the kernel source: Debian's linux-source-$ROVL_KSERIES package, taken
 #      from a newer Debian suite for download only (nothing is installed from
@@ -29,7 +30,10 @@ fi
 PKGS=(rustc-web rust-web-src clang-19 lld-19 llvm-19 libclang-19-dev
       qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev
       cpio kmod xfsprogs e2fsprogs attr acl dwarves python3 xz-utils zstd
-      make gcc libc6-dev)
+      make gcc libc6-dev nfs-kernel-server)
+# packaging (scripts/check-packaging.sh): DKMS, building the Debian package
+# rovl-dkms, lintian
+PKGS+=(dkms dh-dkms debhelper dpkg-dev lintian)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

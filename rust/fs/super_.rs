@@ -207,10 +207,11 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         path.statfs(&mut st).map_err(|e| fail(log, "statfs failed on", Some(l.path.bytes()), e))?;
         namelen = namelen.max(st.namelen());
         stack_depth = stack_depth.max(path.stack_depth());
-        // A layer that cannot decode file handles or that has its own
-        // encoder may use all inode number bits.
+        // ovl_can_decode_fh: only a layer whose file handles are the
+        // generic 32-bit ones (and that we may decode) is known to have
+        // inode numbers of 32 bits; others may use all the bits.
         let fh = path.export_ops();
-        if !(fh.can_decode && crate::vfs::capable_dac_read_search()) || fh.custom_encode {
+        if !(fh.can_decode && crate::vfs::capable_dac_read_search() && fh.ino32) {
             xino_mode = -1;
         }
         if !l.data_only {

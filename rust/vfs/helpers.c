@@ -184,7 +184,8 @@ unsigned int rovl_h_sb_export_ops(const struct super_block *sb)
 {
 	const struct export_operations *op = sb->s_export_op;
 
-	return (exportfs_can_decode_fh(op) ? 1 : 0) | (op && op->encode_fh ? 2 : 0);
+	return (exportfs_can_decode_fh(op) ? 1 : 0) |
+	       (op && op->encode_fh == generic_encode_ino32_fh ? 2 : 0);
 }
 
 struct workqueue_struct *rovl_h_alloc_workqueue(const char *name)

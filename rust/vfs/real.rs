@@ -517,7 +517,7 @@ impl Path {
     pub(crate) fn export_ops(&self) -> ExportOps {
         // SAFETY: the super block is pinned by the mount reference.
         let v = unsafe { bindings::rovl_h_sb_export_ops(self.sb()) };
-        ExportOps { can_decode: v & 1 != 0, custom_encode: v & 2 != 0 }
+        ExportOps { can_decode: v & 1 != 0, ino32: v & 2 != 0 }
     }
 
 }
@@ -920,8 +920,10 @@ impl Drop for RealFile {
 pub(crate) struct ExportOps {
     /// File handles can be decoded (`exportfs_can_decode_fh`).
     pub(crate) can_decode: bool,
-    /// It has its own `encode_fh`.
-    pub(crate) custom_encode: bool,
+    /// Its file handles are the generic 32-bit inode number and generation
+    /// (`encode_fh == generic_encode_ino32_fh`): its inode numbers fit in
+    /// 32 bits.
+    pub(crate) ino32: bool,
 }
 
 /// `STATX_INO`.
