@@ -51,7 +51,10 @@ from sysutil import oserr  # noqa: E402
 # layers and xattr-whiteouts); ACLs; fsconfig (also with datadir+); lower-only
 # options redirect_dir on/follow, xino on/auto/off, index on/off; second
 # option sets (redirect_dir=nofollow/off, metacopy=off) and partial stacks.
-CI_SEEDS = [530, 1136, 2076, 178, 1422, 1432, 1404, 2573, 2955, 899, 1164]
+# Then 11 (layers on the tmpfs and on ext4) and 80 (all layers on two ext4
+# file systems with xino: 32 xino bits; it caught rovl taking ext4 for a
+# file system with 64-bit inode numbers).
+CI_SEEDS = [530, 1136, 2076, 178, 1422, 1432, 1404, 2573, 2955, 899, 1164, 11, 80]
 
 MODPARAMS = ["redirect_dir", "redirect_always_follow", "index", "nfs_export",
              "metacopy", "xino_auto", "redirect_max"]

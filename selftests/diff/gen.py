@@ -149,13 +149,20 @@ class Stack:
             kinds = []
         elif extra < 0.82:
             kinds = ["tmpfs"]
-        elif extra < 0.92:
+        elif extra < 0.88:
             kinds = ["ext4"]
+        elif extra < 0.92:
+            # two ext4 file systems: 32-bit inode numbers, so xino uses 32
+            # bits (only if no layer is on the tmpfs, which has its own
+            # file handles: see below)
+            kinds = ["ext4", "ext4"]
         else:
             kinds = ["xfs"]
         p["fs"] = ["tmp"] + kinds
         # which fs hosts each layer: index 0 = L0 (base), r = upper of round r
         p["layer_fs"] = [rng.randrange(len(p["fs"])) for _ in range(p["rounds"] + 1)]
+        if kinds == ["ext4", "ext4"]:
+            p["layer_fs"] = [1 + i % 2 for i in p["layer_fs"]]
         rounds = []
         for _ in range(p["rounds"]):
             o = {"index": rng.choice(["on", "on", "off"]),
