@@ -139,7 +139,7 @@ fn lookup_single(
     let name = d.name.get(name_range.0..name_range.1).ok_or(EIO)?;
     // The stack is case-sensitive (rovl refuses case-insensitive layers): a
     // directory made case-insensitive since is not consulted.
-    if base.is_casefolded() {
+    if layer.has_encoding && base.is_casefolded() {
         base.with_name(|n| {
             warn_rl!("failed lookup in lower ({}, name='{}', err={}): parent wrong casefold\n",
                 kernel::str::BStr::from_bytes(n), kernel::str::BStr::from_bytes(name), crate::vfs::estale().to_errno())
@@ -152,7 +152,7 @@ fn lookup_single(
         Err(e) if e == crate::vfs::enametoolong() => return Ok(None),
         Err(e) => return Err(e),
     };
-    if this.is_casefolded() {
+    if layer.has_encoding && this.is_casefolded() {
         warn_rl!(
             "failed lookup in lower (name='{}', err={}): child wrong casefold\n",
             kernel::str::BStr::from_bytes(name),
@@ -160,7 +160,7 @@ fn lookup_single(
         );
         return Err(crate::vfs::eremote());
     }
-    if util::dentry_weird(&this) {
+    if util::dentry_weird(&this, layer.has_encoding) {
         warn_rl!(
             "failed lookup in lower (name='{}', err={}): unsupported object type\n",
             kernel::str::BStr::from_bytes(name),
@@ -406,7 +406,7 @@ pub(crate) fn lookup_lowerdata(inode: &INode<Rovl>) -> Result {
         for (i, layer) in ofs.layers.iter().enumerate().skip(ofs.numlowerlayer()) {
             match layer.mnt.lookup_beneath(redirect) {
                 Ok(d) => {
-                    if util::dentry_weird(&d) {
+                    if util::dentry_weird(&d, layer.has_encoding) {
                         err = crate::vfs::eremote();
                         continue;
                     }

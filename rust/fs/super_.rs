@@ -31,6 +31,9 @@ pub(crate) struct Layer {
     pub(crate) name: CBuf,
     /// A data-only layer.
     pub(crate) data_only: bool,
+    /// The layer's file system has a case-folding encoding
+    /// (`sb_has_encoding`), so that its directories may be case-insensitive.
+    pub(crate) has_encoding: bool,
     /// xattr whiteouts were found on this layer.
     has_xwhiteouts: AtomicBool,
 }
@@ -199,7 +202,7 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         if path.dentry().is_casefolded() {
             return Err(fail(log, "case-insensitive directory not supported by rovl", Some(l.path.bytes()), EINVAL));
         }
-        if super::util::dentry_weird(path.dentry()) {
+        if super::util::dentry_weird(path.dentry(), path.dentry().sb_has_encoding()) {
             return Err(fail(log, "filesystem not supported", Some(l.path.bytes()), EINVAL));
         }
         // ovl_check_namelen
@@ -281,12 +284,14 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         };
         let mnt = Mount::clone_private_readonly(p)
             .map_err(|e| fail(log, "failed to clone lowerpath", Some(l.path.bytes()), e))?;
+        let has_encoding = mnt.root().sb_has_encoding();
         layers.push(
             Layer {
                 mnt,
                 fsid,
                 name: l.path.try_clone()?,
                 data_only: l.data_only,
+                has_encoding,
                 has_xwhiteouts: AtomicBool::new(false),
             },
             GFP_KERNEL,

@@ -49,14 +49,15 @@ impl CBuf {
 /// `ovl_dentry_weird`: an object the overlay does not stack (automount
 /// points, objects that are neither directories nor files nor symlinks,
 /// custom name hashing or comparison outside case-folding file systems).
-pub(crate) fn dentry_weird(d: &RealDentry) -> bool {
+/// `has_encoding`: the dentry's file system has a case-folding encoding.
+pub(crate) fn dentry_weird(d: &RealDentry, has_encoding: bool) -> bool {
     if !d.can_lookup() && !d.is_file_or_symlink() {
         return true;
     }
     if d.is_managed() {
         return true;
     }
-    if d.sb_has_encoding() {
+    if has_encoding {
         return false;
     }
     d.has_custom_names()

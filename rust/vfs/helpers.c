@@ -23,11 +23,6 @@
 
 struct dentry *rovl_h_dget(struct dentry *dentry) { return dget(dentry); }
 struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry) { return d_inode_rcu(dentry); }
-bool rovl_h_d_can_lookup(const struct dentry *dentry) { return d_can_lookup(dentry); }
-bool rovl_h_d_is_file_or_symlink(const struct dentry *dentry)
-{
-	return d_is_file(dentry) || d_is_symlink(dentry);
-}
 bool rovl_h_sb_has_encoding(const struct super_block *sb) { return sb_has_encoding(sb); }
 bool rovl_h_d_is_casefolded(const struct dentry *dentry)
 {

@@ -26,8 +26,6 @@ struct vfsmount;
 
 struct dentry *rovl_h_dget(struct dentry *dentry);
 struct inode *rovl_h_d_inode_rcu(const struct dentry *dentry);
-bool rovl_h_d_can_lookup(const struct dentry *dentry);
-bool rovl_h_d_is_file_or_symlink(const struct dentry *dentry);
 bool rovl_h_sb_has_encoding(const struct super_block *sb);
 bool rovl_h_d_is_casefolded(const struct dentry *dentry);
 void rovl_h_d_set_reval(struct dentry *dentry, unsigned int flags);

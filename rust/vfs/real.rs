@@ -115,15 +115,16 @@ impl RealDentry {
     /// Whether the dentry is a directory one can look names up in
     /// (`d_can_lookup`).
     pub(crate) fn can_lookup(&self) -> bool {
-        // SAFETY: `self` is valid.
-        unsafe { bindings::rovl_h_d_can_lookup(self.as_ptr()) }
+        self.d_flags() & bindings::ROVL_DCACHE_ENTRY_TYPE == bindings::ROVL_DCACHE_DIRECTORY_TYPE
     }
 
     /// Whether the dentry is a regular file, a special file or a symlink
     /// (`d_is_file || d_is_symlink`).
     pub(crate) fn is_file_or_symlink(&self) -> bool {
-        // SAFETY: `self` is valid.
-        unsafe { bindings::rovl_h_d_is_file_or_symlink(self.as_ptr()) }
+        let t = self.d_flags() & bindings::ROVL_DCACHE_ENTRY_TYPE;
+        t == bindings::ROVL_DCACHE_REGULAR_TYPE
+            || t == bindings::ROVL_DCACHE_SPECIAL_TYPE
+            || t == bindings::ROVL_DCACHE_SYMLINK_TYPE
     }
 
     /// Whether the dentry is an automount point or manages transit
