@@ -3,6 +3,8 @@
 #   make                     build rovl.ko against the project's test kernel
 #   make KDIR=<tree>         ... against any Rust-enabled kernel build tree
 #   make ROVL_DROPIN=1       build overlay.ko (fs type "overlay") instead
+#   make modules_install     install it into /lib/modules/<kernel>/updates and
+#                            run depmod (INSTALL_MOD_PATH=<dir>: under <dir>)
 #   make check               host unit tests (cargo test)
 #   make clean
 #
@@ -29,6 +31,10 @@ modules:
 	@test -f "$(KDIR)/Makefile" || { echo "no kernel build tree at KDIR=$(KDIR); run scripts/setup.sh" >&2; exit 1; }
 	$(MAKE) -C "$(KDIR)" $(KMAKE_ARGS) M="$(ROVL_TOP)" $(if $(ROVL_DROPIN),ROVL_DROPIN=1) modules
 
+modules_install:
+	@test -f "$(KDIR)/Makefile" || { echo "no kernel build tree at KDIR=$(KDIR); run scripts/setup.sh" >&2; exit 1; }
+	$(MAKE) -C "$(KDIR)" $(KMAKE_ARGS) M="$(ROVL_TOP)" $(if $(ROVL_DROPIN),ROVL_DROPIN=1) modules_install
+
 check:
 	cd "$(ROVL_TOP)" && cargo test
 
@@ -36,4 +42,4 @@ clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" $(KMAKE_ARGS) M="$(ROVL_TOP)" clean; fi
 	rm -f rust/vfs/bindings_generated.rs rust/vfs/.bindings_generated.rs.cmd
 
-.PHONY: all modules check clean
+.PHONY: all modules modules_install check clean

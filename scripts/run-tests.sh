@@ -2,7 +2,8 @@
 # The whole rovl test suite, one command:
 #   1. set-up (idempotent: packages, bindgen, kernel source, test kernel);
 #   2. host unit tests: cargo test (rust/logic);
-#   3. the module build;
+#   3. the module build, and the packaging checks (scripts/check-packaging.sh:
+#      DKMS, the Debian package, the in-tree install, modules_install);
 #   4. one QEMU VM on the test kernel: load the module (KUnit suites run and
 #      are parsed with the kernel's kunit.py), selftests/check (each test with
 #      a timeout), the differential tests against the in-kernel overlayfs
@@ -90,6 +91,23 @@ if [ "$fstype" = rovl ]; then
 else
 	ko="$kdir/fs/overlayfs/$fstype.ko"
 	[ -f "$ko" ] || { bad checks "no $ko in the test kernel"; finish; }
+fi
+
+# --- packaging -----------------------------------------------------------
+# DKMS, the Debian package, the in-tree install, modules_install
+# (scripts/check-packaging.sh): one check per "ok NAME" / "FAIL NAME" line.
+if [ "$fstype" = rovl ]; then
+	pkg_log="${TMPDIR:-/tmp}/rovl-packaging-log.$$"
+	"$ROVL_TOP/scripts/check-packaging.sh" > "$pkg_log" 2>&1
+	pkg_rc=$?
+	while read -r st name; do
+		if [ "$st" = ok ]; then ok checks "packaging: $name"; else bad checks "packaging: $name"; fi
+	done < <(grep -E '^(ok|FAIL) ' "$pkg_log")
+	if [ "$pkg_rc" != 0 ]; then
+		grep -q '^FAIL ' "$pkg_log" || bad checks "packaging: scripts/check-packaging.sh exited with status $pkg_rc"
+		grep -v '^ok ' "$pkg_log" | tail -n 40
+	fi
+	rm -f "$pkg_log"
 fi
 
 # --- the VM ----------------------------------------------------------------

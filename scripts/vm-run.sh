@@ -15,7 +15,9 @@
 # Accelerator: KVM if a probe boot reaches user space (the verdict is cached
 # per test kernel), else TCG; ROVL_ACCEL=kvm|tcg forces one, ROVL_VM_CPU
 # overrides the -cpu model.  ROVL_KFLAVOUR=bench boots the benchmark kernel
-# (scripts/env.sh) instead of the test kernel.
+# (scripts/env.sh) instead of the test kernel; ROVL_VM_KERNEL=<bzImage>
+# boots that image instead (e.g. a kernel with rovl built in,
+# Documentation/install.rst).
 #
 # Exit status: COMMAND's status; 3 if the VM never reached user space (after
 # one retry: a boot failure, not a test result); 4 if the VM died or timed
@@ -42,6 +44,10 @@ if [ "$ROVL_KFLAVOUR" = test ]; then
 else
 	[ -f "$kdir/.rovl-built" ] && [ -f "$kernel" ] ||
 		rovl_die "$ROVL_KFLAVOUR kernel not built; run ROVL_KFLAVOUR=$ROVL_KFLAVOUR scripts/build-kernel.sh"
+fi
+if [ -n "${ROVL_VM_KERNEL:-}" ]; then
+	[ -f "$ROVL_VM_KERNEL" ] || rovl_die "ROVL_VM_KERNEL=$ROVL_VM_KERNEL: no such file"
+	kernel=$ROVL_VM_KERNEL
 fi
 initrd=$("$ROVL_TOP/scripts/mkinitramfs.sh")
 [ -n "$results" ] || results=$(mktemp -d "${TMPDIR:-/tmp}/rovl-vm.XXXXXX")
@@ -93,6 +99,9 @@ accel=$(pick_accel)
 printf '%s\n' "$ROVL_TOP" "$(readlink -f "$ROVL_CACHE")" | sort -u > "$results/guest-paths"
 {
 	echo "cd $(printf %q "$ROVL_TOP") || exit 125"
+	# the same cache as here (HOME differs in the guest): make and
+	# scripts/env.sh find the kernel tree
+	echo "export ROVL_CACHE=$(printf %q "$(readlink -f "$ROVL_CACHE")")"
 	printf '%q ' "$@"; echo
 } > "$results/job.sh"
 
