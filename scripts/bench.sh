@@ -118,11 +118,7 @@ rm -f "$out/samples.txt" "$out/info.txt" "$out/host.txt" "$out/table.txt"
 # tree's own rovl.ko, built against the test kernel, stays as it is.
 mod=$(mktemp -d "${TMPDIR:-/tmp}/rovl-bench-src.XXXXXX")
 trap 'rm -rf "$mod"' EXIT
-git ls-files -z -co --exclude-standard |
-	while IFS= read -r -d '' f; do
-		if [ -f "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-	done |
-	tar --null -T - -cf - | tar -xf - -C "$mod"
+rovl_copy_worktree "$mod"
 rovl_log "building rovl.ko against $kdir (log: $out/module-build.log)"
 if ! nice -n 10 make -C "$mod" KDIR="$kdir" KMAKE_ARGS="${ROVL_KMAKE_ARGS[*]}" modules \
 		> "$out/module-build.log" 2>&1; then

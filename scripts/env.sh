@@ -76,3 +76,15 @@ rovl_kdir() {
 
 rovl_log() { printf '[rovl] %s\n' "$*" >&2; }
 rovl_die() { printf '[rovl] error: %s\n' "$*" >&2; exit 1; }
+
+# rovl_copy_worktree DEST: copies the checkout's tracked and untracked
+# (not ignored) files, without build products, into DEST, so that a module
+# can be built there against another kernel while the work tree's own
+# rovl.ko stays as it is.
+rovl_copy_worktree() {
+	(cd "$ROVL_TOP" && git ls-files -z -co --exclude-standard |
+		while IFS= read -r -d '' f; do
+			if [ -f "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+		done |
+		tar --null -T - -cf - | tar -xf - -C "$1")
+}
