@@ -39,6 +39,10 @@ pub(crate) mod flag {
     pub(crate) const HAS_DIGEST: usize = 1 << 2;
     /// The fs-verity digest of the data was verified.
     pub(crate) const VERIFIED_DIGEST: usize = 1 << 3;
+    /// The upper inode has the data (not a metacopy file).
+    pub(crate) const UPPERDATA: usize = 1 << 4;
+    /// An upper directory that holds copied-up entries (`overlay.impure`).
+    pub(crate) const IMPURE: usize = 1 << 5;
 }
 
 /// The data of a metacopy file whose data lies in a data-only layer,
@@ -52,8 +56,11 @@ pub(crate) struct LazyData {
 
 /// Per-inode data (`struct ovl_inode` + `struct ovl_entry`).
 pub(crate) struct OvlInode {
-    /// The lower stack, top first (`oe->__lowerstack`).
+    /// The upper dentry (layer 0) if `upper`, then the lower stack, top
+    /// first (`oi->__upperdentry`, `oe->__lowerstack`).
     pub(crate) stack: KVec<OvlPath>,
+    /// `stack[0]` is the upper dentry.
+    pub(crate) upper: bool,
     /// The lazily looked-up data of a metacopy file, if any.
     pub(crate) lazy_data: Option<LazyData>,
     /// `enum ovl_inode_flag` bits.
@@ -75,32 +82,62 @@ impl OvlInode {
 
     /// A regular file whose data is in another layer (`ovl_is_metacopy_dentry`).
     pub(crate) fn is_metacopy(&self, ft: FileType) -> bool {
-        ft == FileType::Reg && self.numlower() > 1
+        if ft != FileType::Reg {
+            return false;
+        }
+        if self.upper {
+            return !self.test(flag::UPPERDATA);
+        }
+        self.numlower() > 1
+    }
+
+    /// The upper dentry, if any (`ovl_i_dentry_upper`).
+    pub(crate) fn upper(&self) -> Option<&OvlPath> {
+        if self.upper {
+            self.stack.first()
+        } else {
+            None
+        }
+    }
+
+    /// The lower stack (`ovl_lowerstack`).
+    pub(crate) fn lowers(&self) -> &[OvlPath] {
+        self.stack.get(usize::from(self.upper)..).unwrap_or(&[])
     }
 
     /// The number of lower layers, the lazy data counted (`ovl_numlower`).
     pub(crate) fn numlower(&self) -> usize {
-        self.stack.len() + usize::from(self.lazy_data.is_some())
+        self.lowers().len() + usize::from(self.lazy_data.is_some())
     }
 
-    /// The real path metadata comes from: the top of the stack
-    /// (`ovl_i_path_real` without upper).
+    /// The real path metadata comes from: the upper dentry, else the top
+    /// of the lower stack (`ovl_i_path_real`).
     pub(crate) fn real(&self) -> Result<&OvlPath> {
         self.stack.first().ok_or(EIO)
     }
 
-    /// The real path data comes from (`ovl_i_path_realdata`): the bottom
-    /// of the stack, or the lazily found data; `None` if not looked up yet.
+    /// The real path data comes from (`ovl_i_path_realdata`): the upper
+    /// dentry if it has the data, else the bottom of the stack or the
+    /// lazily found data; `None` if not looked up yet.
     pub(crate) fn lowerdata(&self) -> Option<&OvlPath> {
+        if self.upper && self.test(flag::UPPERDATA) {
+            return self.stack.first();
+        }
         match &self.lazy_data {
             Some(l) => l.found.as_ref(),
-            None => self.stack.last(),
+            None => self.lowers().last(),
         }
     }
 
-    /// A merged directory (`OVL_TYPE_MERGE` without upper).
+    /// A merged directory (`OVL_TYPE_MERGE`).
     pub(crate) fn is_merge(&self) -> bool {
-        self.numlower() > 1
+        (self.upper && self.numlower() > 0) || self.numlower() > 1
+    }
+
+    /// The upper inode has a copy-up origin whose inode number it uses
+    /// (`OVL_TYPE_ORIGIN`).
+    pub(crate) fn has_origin(&self) -> bool {
+        self.upper && self.numlower() > 0 && self.test(flag::CONST_INO)
     }
 }
 
@@ -130,9 +167,13 @@ fn map_ino(ofs: &OvlFs, ino: u64, fsid: usize, is_dir: bool) -> u64 {
     ino
 }
 
-fn new_data(ofs: &OvlFs, stack: KVec<OvlPath>, lazy_data: Option<LazyData>, is_dir: bool) -> Result<OvlInode> {
+/// `ovl_is_impuredir`: an upper directory with `overlay.impure` = "y".
+fn is_impuredir(ofs: &OvlFs, dentry: &RealDentry) -> bool {
+    ofs.upper.as_ref().is_some_and(|u| ofs.dir_xattr_val(u, dentry, OvlXattr::Impure) == b'y')
+}
+
+fn new_data(ofs: &OvlFs, stack: KVec<OvlPath>, upper: bool, lazy_data: Option<LazyData>, is_dir: bool, mut flags: usize) -> Result<OvlInode> {
     let real = stack.first().ok_or(EIO)?;
-    let mut flags = flag::CONST_INO;
     if is_dir {
         // A directory that may hold whiteouts: merged, or with an origin
         // (it was copied up by an overlay that used it as upper).
@@ -141,49 +182,168 @@ fn new_data(ofs: &OvlFs, stack: KVec<OvlPath>, lazy_data: Option<LazyData>, is_d
             flags |= flag::WHITEOUTS;
         }
     }
+    if upper && is_dir && ofs.with_creds(|| is_impuredir(ofs, &real.dentry)) {
+        flags |= flag::IMPURE;
+    }
     let dir_cache = if is_dir { Some(KBox::pin_init(new_mutex!(None), GFP_KERNEL)?) } else { None };
-    Ok(OvlInode { stack, lazy_data, flags: AtomicUsize::new(flags), dir_cache })
+    Ok(OvlInode { stack, upper, lazy_data, flags: AtomicUsize::new(flags), dir_cache })
 }
 
-/// `ovl_get_inode` for a lower-only overlay: inodes are hashed by their top
-/// lower inode, so that all dentries (hard links) of it share one inode.
-pub(crate) fn get_inode(
-    sb: &SuperBlock<Rovl>,
-    stack: KVec<OvlPath>,
-    lazy_data: Option<LazyData>,
-    digest: bool,
-) -> Result<ARef<INode<Rovl>>> {
-    let ofs = sb.data();
-    let top = stack.first().ok_or(EIO)?;
-    let real = top.dentry.inode().ok_or(EIO)?;
-    let is_dir = real.file_type() == FileType::Dir;
-    let fsid = ofs.layer(top.layer)?.fsid;
-    let key = real.id();
-    match sb.iget(key as u64, key)? {
-        IGet::Existing(inode) => Ok(inode),
-        IGet::New(new) => {
-            let ino = map_ino(ofs, real.ino(), fsid, is_dir);
-            let nlink = if is_dir { 1 } else { real.nlink() };
-            let real: ARef<RealDentry> = top.dentry.clone();
-            let data = new_data(ofs, stack, lazy_data, is_dir)?;
-            if digest {
-                data.flags.fetch_or(flag::HAS_DIGEST, Ordering::Relaxed);
+/// `ovl_hash_bylower`: whether the inode is hashed by its lower inode
+/// (whose number it then keeps) rather than its upper one.
+fn hash_bylower(ofs: &OvlFs, upper: bool, lower: Option<&RealDentry>) -> bool {
+    let Some(lower) = lower else {
+        return false;
+    };
+    if ofs.upper.is_none() {
+        return true;
+    }
+    // A lower hard link is or will be broken on copy up (no index).
+    if !lower.can_lookup() && lower.inode().is_some_and(|i| i.nlink() > 1) {
+        return false;
+    }
+    if ofs.config.nfs_export && upper {
+        return false;
+    }
+    true
+}
+
+/// `ovl_get_nlink`: the nlink of an upper hard link of a lower inode, from
+/// `overlay.nlink`.
+fn get_nlink(ofs: &OvlFs, lower: Option<&RealDentry>, upper: Option<&RealDentry>, fallback: u32) -> u32 {
+    let (Some(lower), Some(upper)) = (lower, upper) else {
+        return fallback;
+    };
+    let (Some(li), Some(ui)) = (lower.inode(), upper.inode()) else {
+        return fallback;
+    };
+    if li.nlink() == 1 {
+        return fallback;
+    }
+    let Some(layer) = ofs.upper.as_ref() else {
+        return fallback;
+    };
+    let mut buf = [0u8; 12];
+    let n = match ofs.with_creds(|| ofs.getxattr_ovl(layer, upper, OvlXattr::Nlink, Some(&mut buf))) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            upper.with_name(|nm| warn_rl!("failed to get index nlink ({}, err={})\n", kernel::str::BStr::from_bytes(nm), crate::vfs::enodata().to_errno()));
+            return fallback;
+        }
+        Err(e) => {
+            upper.with_name(|nm| warn_rl!("failed to get index nlink ({}, err={})\n", kernel::str::BStr::from_bytes(nm), e.to_errno()));
+            return fallback;
+        }
+    };
+    let v = buf.get(..n).unwrap_or(&[]);
+    match ino::parse_nlink_xattr(v) {
+        Some((from_lower, diff)) => {
+            let base = i64::from(if from_lower { li.nlink() } else { ui.nlink() });
+            match u32::try_from(base + diff) {
+                Ok(nl) if nl > 0 => nl,
+                _ => fallback,
             }
-            let attrs = real.inode().ok_or(EIO)?;
-            Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink, dont_cache_acl: true }, data))
+        }
+        None => {
+            upper.with_name(|nm| warn_rl!("invalid index nlink xattr ({}, nlink={}, err={})\n", kernel::str::BStr::from_bytes(nm), kernel::str::BStr::from_bytes(v), EINVAL.to_errno()));
+            fallback
         }
     }
 }
 
-/// The root inode (`ovl_get_root`): not hashed, always iterated merged.
-pub(crate) fn get_root_inode(sb: &SuperBlock<Rovl, crate::vfs::fs::New>, stack: KVec<OvlPath>) -> Result<ARef<INode<Rovl>>> {
+/// `ovl_get_inode`: inodes are hashed by their lower inode where they keep
+/// its number (`ovl_hash_bylower`), else by their upper inode; a lower
+/// hard link that copy-up would break gets an inode of its own.
+pub(crate) fn get_inode(
+    sb: &SuperBlock<Rovl>,
+    upper: Option<ARef<RealDentry>>,
+    lowers: KVec<OvlPath>,
+    lazy_data: Option<LazyData>,
+    digest: bool,
+    uppermetacopy: bool,
+) -> Result<ARef<INode<Rovl>>> {
+    let ofs = sb.data();
+    let lower = lowers.first();
+    let bylower = hash_bylower(ofs, upper.is_some(), lower.map(|p| &*p.dentry));
+    let realinode = match (&upper, lower) {
+        (Some(u), _) => u.inode().ok_or(EIO)?,
+        (None, Some(l)) => l.dentry.inode().ok_or(EIO)?,
+        (None, None) => return Err(EIO),
+    };
+    let is_dir = realinode.file_type() == FileType::Dir;
+    let lower_fsid = match lower {
+        Some(l) => ofs.layer(l.layer)?.fsid,
+        None => 0,
+    };
+    let mut flags = 0;
+    if bylower {
+        flags |= flag::CONST_INO;
+    }
+    if digest {
+        flags |= flag::HAS_DIGEST;
+    }
+    if upper.is_some() && !uppermetacopy {
+        flags |= flag::UPPERDATA;
+    }
+    let has_upper = upper.is_some();
+    let build = |stack_upper: Option<ARef<RealDentry>>, lowers: KVec<OvlPath>| -> Result<KVec<OvlPath>> {
+        let mut stack = KVec::with_capacity(lowers.len() + 1, GFP_KERNEL)?;
+        if let Some(u) = stack_upper {
+            stack.push(OvlPath { layer: 0, dentry: u }, GFP_KERNEL)?;
+        }
+        for p in lowers {
+            stack.push(p, GFP_KERNEL)?;
+        }
+        Ok(stack)
+    };
+    if has_upper || bylower {
+        let key_inode = if bylower { lower.and_then(|l| l.dentry.inode()).ok_or(EIO)? } else { realinode };
+        let key = key_inode.id();
+        let key_ino = key_inode.ino();
+        let fsid = if bylower { lower_fsid } else { 0 };
+        let nlink = if is_dir {
+            1
+        } else {
+            get_nlink(ofs, lower.map(|p| &*p.dentry), upper.as_deref(), realinode.nlink())
+        };
+        let attrs: ARef<RealDentry> = match (&upper, lower) {
+            (Some(u), _) => u.clone(),
+            (None, Some(l)) => l.dentry.clone(),
+            (None, None) => return Err(EIO),
+        };
+        match sb.iget(key as u64, key)? {
+            IGet::Existing(inode) => Ok(inode),
+            IGet::New(new) => {
+                let ino = map_ino(ofs, key_ino, fsid, is_dir);
+                let data = new_data(ofs, build(upper, lowers)?, has_upper, lazy_data, is_dir, flags)?;
+                let attrs = attrs.inode().ok_or(EIO)?;
+                Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink, dont_cache_acl: true }, data))
+            }
+        }
+    } else {
+        // A lower hard link that copy-up would break: not hashed.
+        let l = lower.ok_or(EIO)?;
+        let real: ARef<RealDentry> = l.dentry.clone();
+        let ri = real.inode().ok_or(EIO)?;
+        let ino = map_ino(ofs, ri.ino(), lower_fsid, is_dir);
+        let nlink = if is_dir { 1 } else { ri.nlink() };
+        let data = new_data(ofs, build(None, lowers)?, false, lazy_data, is_dir, flags)?;
+        let new = sb.new_inode()?;
+        Ok(new.init(&INodeParams { attrs_from: ri, ino, nlink, dont_cache_acl: true }, data))
+    }
+}
+
+/// The root inode (`ovl_get_root`): not hashed, always iterated merged;
+/// with an upper layer it has the upper root's inode number.
+pub(crate) fn get_root_inode(sb: &SuperBlock<Rovl, crate::vfs::fs::New>, stack: KVec<OvlPath>, upper: bool) -> Result<ARef<INode<Rovl>>> {
     let ofs = sb.data();
     let top = stack.first().ok_or(EIO)?;
     let real: ARef<RealDentry> = top.dentry.clone();
     let attrs = real.inode().ok_or(EIO)?;
     let fsid = ofs.layer(top.layer)?.fsid;
     let ino = map_ino(ofs, attrs.ino(), fsid, true);
-    let data = new_data(ofs, stack, None, true)?;
+    let flags = if upper { flag::UPPERDATA } else { flag::CONST_INO };
+    let data = new_data(ofs, stack, upper, None, true, flags)?;
     data.flags.fetch_or(flag::WHITEOUTS, Ordering::Relaxed);
     let new = sb.new_inode()?;
     Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink: 1, dont_cache_acl: true }, data))
@@ -214,7 +374,7 @@ fn map_dev_ino(ofs: &OvlFs, inode: &INode<Rovl>, stat: &mut Kstat, fsid: usize) 
     }
 }
 
-/// `ovl_getattr` without an upper layer.
+/// `ovl_getattr`.
 pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags: u32) -> Result {
     let inode = dentry.inode().ok_or(EIO)?;
     let ofs = inode.super_block().data();
@@ -223,11 +383,29 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
     let layer = ofs.layer(real.layer)?;
     let is_dir = inode.file_type() == FileType::Dir;
     // ovl_is_metacopy_dentry: a regular file whose data is in another layer.
-    let metacopy_blocks = oi.is_metacopy(inode.file_type());
+    let mut metacopy_blocks = oi.is_metacopy(inode.file_type());
     ofs.with_creds(|| layer.mnt.getattr(&real.dentry, stat, mask, flags))?;
     let mut fsid = 0;
     if !is_dir || ofs.same_dev() {
-        fsid = layer.fsid;
+        if !oi.upper {
+            fsid = layer.fsid;
+        } else if oi.has_origin() {
+            // The copy-up origin's inode number, unless a broken hard link
+            // (index=off) could give it to several upper files.
+            let lower = oi.lowers().first().ok_or(EIO)?;
+            let ll = ofs.layer(lower.layer)?;
+            let mut ls = Kstat::new();
+            let lmask = crate::vfs::real::STATX_BLOCKS | if is_dir { 0 } else { crate::vfs::real::STATX_NLINK };
+            ofs.with_creds(|| ll.mnt.getattr(&lower.dentry, &mut ls, lmask, flags))?;
+            if is_dir || ls.nlink() == 1 {
+                fsid = ll.fsid;
+                stat.set_ino(ls.ino());
+            }
+            if metacopy_blocks && oi.lowerdata().is_some_and(|d| d.dentry.id() == lower.dentry.id()) {
+                stat.set_blocks(ls.blocks());
+                metacopy_blocks = false;
+            }
+        }
         if metacopy_blocks {
             // With lazy data lookup, guess the blocks from the size rather
             // than look the data up on stat(2).

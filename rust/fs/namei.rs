@@ -9,6 +9,7 @@ use super::inode::{self, LazyData, OvlInode, OvlPath};
 use super::super_::{Layer, OvlFs};
 use super::util::{self, CBuf};
 use super::Rovl;
+use crate::logic::fh;
 use crate::logic::metacopy;
 use crate::logic::redirect;
 use crate::logic::xattr::OvlXattr;
@@ -51,6 +52,8 @@ struct LookupData<'a> {
     metacopy: usize,
     /// The last redirect was absolute.
     absolute_redirect: bool,
+    /// Looking up in the upper layer.
+    is_upper: bool,
 }
 
 /// `ovl_get_redirect_xattr`: the validated redirect of `dentry`, if any.
@@ -122,6 +125,84 @@ fn check_metacopy_size(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry) -> Resul
             warn_rl!("failed to get metacopy ({})\n", e.to_errno());
             Err(e)
         }
+    }
+}
+
+/// `ovl_check_origin`: the copy-up origin of the upper non-directory
+/// `upper`, decoded from its `overlay.origin` file handle on the lower
+/// layers; `None` if it has none or it is gone.
+fn check_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
+    let layer = ofs.layer(0)?;
+    // ovl_get_fh
+    let value = match ofs.getxattr_value(layer, upper, OvlXattr::Origin) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            warn_rl!("failed to get origin ({})\n", e.to_errno());
+            return Ok(None);
+        }
+    };
+    let fb = match fh::fh_from_xattr(&value) {
+        Ok(Some(fb)) => fb,
+        Ok(None) => return Ok(None),
+        Err(_) => {
+            warn_rl!("{} ({:?})\n", fh::INVALID_ORIGIN_MSG, kernel::str::BStr::from_bytes(&value));
+            return Ok(None);
+        }
+    };
+    // ovl_check_origin_fh
+    let mut found = None;
+    for idx in 1..=ofs.numlowerlayer() {
+        let l = ofs.layer(idx)?;
+        if l.fsid != 0 && ofs.bad_uuid(l.fsid) {
+            continue;
+        }
+        match decode_real_fh(ofs, &fb, l, false) {
+            Ok(Some(d)) => {
+                found = Some(OvlPath { layer: idx, dentry: d });
+                break;
+            }
+            Ok(None) => {}
+            Err(e) if e == crate::vfs::estale() => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    let Some(o) = found else {
+        return Ok(None);
+    };
+    let (ut, ot) = (upper.file_type(), o.dentry.file_type());
+    if !ofs.is_whiteout(layer, upper) && ut != ot {
+        upper.with_name(|n| {
+            warn_rl!("invalid origin ({}, ftype={:?}, origin ftype={:?}).\n", kernel::str::BStr::from_bytes(n), ut, ot)
+        });
+        return Ok(None);
+    }
+    Ok(Some(o))
+}
+
+/// `ovl_decode_real_fh`: the dentry a stored file handle names on `layer`;
+/// `None` when it cannot be decoded there (no privilege, another file
+/// system, a stale lower handle, an unsupported object).
+pub(crate) fn decode_real_fh(ofs: &OvlFs, fb: &fh::Fb<'_>, layer: &Layer, connected: bool) -> Result<Option<ARef<RealDentry>>> {
+    if !crate::vfs::capable_dac_read_search() {
+        return Ok(None);
+    }
+    let origin_uuid = ofs.config.uuid != crate::logic::options::Uuid::Off;
+    if !fh::uuid_match(origin_uuid, fb.uuid(), &layer.mnt.root().sb_uuid()) {
+        return Ok(None);
+    }
+    let Some(fid) = fb.decode_fid() else {
+        return if fb.stale_is_unknown() { Ok(None) } else { Err(crate::vfs::estale()) };
+    };
+    match layer.mnt.decode_fh(fid, i32::from(fb.fh_type()), connected) {
+        Ok(d) => {
+            if util::dentry_weird(&d, layer.has_encoding) {
+                return Ok(None);
+            }
+            Ok(Some(d))
+        }
+        Err(e) if e == crate::vfs::estale() && fb.stale_is_unknown() => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -206,7 +287,7 @@ fn lookup_single(
         }
         // overlay.opaque=x means a directory with xattr whiteouts.
         let val = ofs.dir_xattr_val(layer, &this, OvlXattr::Opaque);
-        if last_element && val == b'x' {
+        if last_element && !d.is_upper && val == b'x' {
             d.xwhiteouts = true;
             layer.set_xwhiteouts();
         } else if val == b'y' {
@@ -284,23 +365,52 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
         opaque: false,
         xwhiteouts: false,
         stop: false,
-        last: if check_redirect { false } else { poe.stack.is_empty() },
+        last: if check_redirect { false } else { poe.numlower() == 0 },
         redirect: false,
         metacopy: 0,
         absolute_redirect: false,
+        is_upper: false,
     };
-    let mut stack: KVec<OvlPath> = KVec::with_capacity(poe.stack.len().max(1), GFP_KERNEL)?;
+    let poe_lowers = poe.lowers();
+    let mut stack: KVec<OvlPath> = KVec::with_capacity(poe_lowers.len().max(1), GFP_KERNEL)?;
     let mut metacopy_size = 0usize;
     let roe = ofs.root_stack();
     let numlower_root = roe.len();
+    let mut upperdentry: Option<ARef<RealDentry>> = None;
+    let mut origin: Option<OvlPath> = None;
+    let mut uppermetacopy = false;
+    let mut upperopaque = false;
 
     ofs.with_creds(|| -> Result {
         // The parent stack, switched to the root's after an absolute
         // redirect: (layer index, dentry) pairs.
         let mut use_root = false;
+        if let Some(updir) = poe.upper() {
+            let layer = ofs.layer(0)?;
+            d.is_upper = true;
+            let this = lookup_layer(ofs, layer, &updir.dentry, &mut d)?;
+            d.is_upper = false;
+            if let Some(this) = this {
+                if this.has_real_op() {
+                    return Err(crate::vfs::eremote());
+                }
+                if !d.is_dir {
+                    origin = check_origin(ofs, &this)?;
+                    if d.metacopy != 0 {
+                        uppermetacopy = true;
+                    }
+                    metacopy_size = d.metacopy;
+                }
+                upperdentry = Some(this);
+            }
+            if d.redirect && d.name.first() == Some(&b'/') {
+                use_root = true;
+            }
+            upperopaque = d.opaque;
+        }
         let mut i = 0usize;
         loop {
-            let len = if use_root { roe.len() } else { poe.stack.len() };
+            let len = if use_root { roe.len() } else { poe_lowers.len() };
             if d.stop || i >= len {
                 break;
             }
@@ -308,7 +418,7 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
                 let (l, dd) = roe.get(i).ok_or(EIO)?;
                 (*l, dd)
             } else {
-                let p = poe.stack.get(i).ok_or(EIO)?;
+                let p = poe_lowers.get(i).ok_or(EIO)?;
                 (p.layer, &p.dentry)
             };
             if !check_follow_redirect(ofs, &d, dname) {
@@ -325,7 +435,7 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
             let Some(this) = this else {
                 continue;
             };
-            if stack.is_empty() && !d.is_dir && d.metacopy != 0 {
+            if upperdentry.is_none() && stack.is_empty() && !d.is_dir && d.metacopy != 0 {
                 metacopy_size = d.metacopy;
             }
             if d.metacopy != 0 && !stack.is_empty() {
@@ -356,17 +466,26 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
     } else if !check_follow_redirect(ofs, &d, dname) {
         return Err(EPERM);
     }
-    if d.metacopy != 0 {
+    if d.metacopy != 0 || (uppermetacopy && stack.is_empty()) {
         warn_rl!(
             "metacopy with no lower data found - abort lookup ({})\n",
             kernel::str::BStr::from_bytes(dname)
         );
         return Err(EIO);
+    } else if !d.is_dir && upperdentry.is_some() && stack.is_empty() {
+        // A copied-up file: its origin, found by file handle, gives its
+        // inode number.
+        if let Some(o) = origin.take() {
+            stack.push(o, GFP_KERNEL)?;
+        }
     }
-    let reval = inode::stack_reval(&stack);
-    if d.opaque || d.xwhiteouts {
+    let mut reval = inode::stack_reval(&stack);
+    if let Some(u) = &upperdentry {
+        reval = reval.union(u.reval_flags());
+    }
+    if upperopaque || d.xwhiteouts {
         let mut f = 0;
-        if d.opaque {
+        if upperopaque {
             f |= super::DENTRY_OPAQUE;
         }
         if d.xwhiteouts {
@@ -375,7 +494,7 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
         dentry.dentry().set_flags(f);
     }
     dentry.dentry().set_reval(reval);
-    if stack.is_empty() {
+    if stack.is_empty() && upperdentry.is_none() {
         return Ok(None);
     }
     // A lazy data lookup only makes sense for a regular file.
@@ -383,7 +502,7 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
         lazy = None;
     }
     let digest = metacopy_size > metacopy::MIN_SIZE;
-    inode::get_inode(sb, stack, lazy, digest).map(Some)
+    inode::get_inode(sb, upperdentry, stack, lazy, digest, uppermetacopy).map(Some)
 }
 
 /// `ovl_maybe_lookup_lowerdata`: looks up the data of a metacopy file in

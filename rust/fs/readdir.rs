@@ -7,7 +7,8 @@
 #![forbid(unsafe_code)]
 
 use super::inode::{flag, OvlInode};
-use super::super_::OvlFs;
+use super::super_::{OvlFs, WorkCtx};
+use crate::vfs::write::WriteAccess;
 use crate::logic::ino;
 use crate::logic::readdir as merge;
 use super::Rovl;
@@ -95,10 +96,12 @@ fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirC
     let mut all: KVVec<Entry> = KVVec::new();
     let xino = ofs.xino_bits() > 0;
     let has_xwhiteouts_flag = dentry.flags() & super::DENTRY_XWHITEOUTS != 0;
+    let impure = oi.test(flag::IMPURE);
     let lowest = oi.stack.len().saturating_sub(1);
     for (depth, p) in oi.stack.iter().enumerate() {
         let layer = ofs.layer(p.layer)?;
         let in_xwhiteouts_dir = layer.has_xwhiteouts() && has_xwhiteouts_flag;
+        let is_upper = depth == 0 && oi.upper;
         let depth = u16::try_from(depth).map_err(|_| EIO)?;
         let file = path_open(ofs, p.layer, &p.dentry, open_flags::RDONLY | open_flags::LARGEFILE)?;
         let first_new = all.len();
@@ -108,9 +111,13 @@ fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirC
                 let name_off = u32::try_from(names.len()).map_err(|_| ENOMEM)?;
                 let name_len = u16::try_from(e.name.len()).map_err(|_| EIO)?;
                 names.extend_from_slice(e.name, GFP_KERNEL)?;
-                // ovl_calc_d_ino: with xino all numbers are remapped, and
-                // ".." always points to the overlay parent.
-                let ino = if xino || e.name == b".." { 0 } else { e.ino };
+                // ovl_calc_d_ino: with xino all numbers are remapped,
+                // ".." always points to the overlay parent, and upper
+                // entries of an impure directory may have an origin.
+                let recalc = xino
+                    || e.name == b".."
+                    || (is_upper && (e.name == b"." || impure));
+                let ino = if recalc { 0 } else { e.ino };
                 let dtype = e.dtype as u8;
                 all.push(
                     Entry {
@@ -229,13 +236,70 @@ fn cache_update(
             }
         }
     };
-    if !ofs.same_dev() || !update_ino || ofs.xino_bits() == 0 {
+    if !ofs.same_dev() || !update_ino {
+        return (ino, Ok(()));
+    }
+    let Some(inode) = this.inode() else {
+        return (ino, Err(EIO));
+    };
+    let oi = inode.data();
+    if oi.has_origin() {
+        // A copied-up entry: the inode number stat(2) gives.
+        let mut st = Kstat::new();
+        return match super::inode::getattr(&this, &mut st, STATX_INO, 0) {
+            Ok(()) => (st.ino(), Ok(())),
+            Err(err) => (ino, Err(err)),
+        };
+    }
+    if ofs.xino_bits() == 0 || oi.upper {
         return (ino, Ok(()));
     }
     match top_fsid(ofs, &this) {
         Ok(fsid) => (remap_lower_ino(ofs, ino, fsid, name), Ok(())),
         Err(err) => (ino, Err(err)),
     }
+}
+
+/// `ovl_dir_read_impure`: the entries of an impure upper directory (one
+/// that holds copied-up entries) whose d_ino is not the real one.
+fn read_impure(ofs: &OvlFs, file: &File<Rovl>, emitter: &mut DirEmitter) -> Result<KVec<(KVec<u8>, u64)>> {
+    let oi = file.inode().data();
+    let up = oi.upper().ok_or(EIO)?;
+    let real = path_open(ofs, up.layer, &up.dentry, open_flags::RDONLY | open_flags::LARGEFILE)?;
+    let mut names: KVec<(KVec<u8>, u64)> = KVec::new();
+    let mut err = Ok(());
+    real.read_dir(&mut |e| {
+        if e.name == b"." || e.name == b".." {
+            return true;
+        }
+        let mut v = KVec::new();
+        if let Err(x) = v.extend_from_slice(e.name, GFP_KERNEL).and_then(|_| names.push((v, e.ino), GFP_KERNEL).map_err(Into::into)) {
+            err = Err(x);
+            return false;
+        }
+        true
+    })?;
+    err?;
+    drop(real);
+    let mut out = KVec::new();
+    for (name, real_ino) in names {
+        let e = Entry {
+            name_off: 0,
+            name_len: 0,
+            depth: 0,
+            dtype: 0,
+            is_whiteout: false,
+            check_xwhiteout: false,
+            real_ino,
+            ino: 0,
+        };
+        let (ino, r) = cache_update(ofs, file, emitter, &e, &name);
+        r?;
+        if ino != real_ino && ino != STALE {
+            out.push((name, ino), GFP_KERNEL)?;
+        }
+    }
+    Ok(out)
 }
 
 /// The state of an open directory (`struct ovl_dir_file`).
@@ -355,15 +419,24 @@ fn iterate_real(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> Re
         parent_ino = st.ino();
     }
     let xino = ofs.xino_bits() > 0;
+    let impure = if is_impure_dir(file) { Some(read_impure(ofs, file, emitter)?) } else { None };
     df.real.iterate_mapped(emitter, &mut |name, ino| {
         if parent_ino != 0 && name == b".." {
             parent_ino
+        } else if let Some(c) = &impure {
+            c.iter().find(|(n, _)| n.as_slice() == name).map_or(ino, |(_, i)| *i)
         } else if xino {
             remap_lower_ino(ofs, ino, fsid, name)
         } else {
             ino
         }
     })
+}
+
+/// `ovl_is_impure_dir`: a pure upper directory with copied-up entries.
+fn is_impure_dir(file: &File<Rovl>) -> bool {
+    let oi = file.inode().data();
+    oi.upper && oi.test(flag::IMPURE)
 }
 
 /// `ovl_need_adjust_d_ino`.
@@ -374,7 +447,7 @@ fn need_adjust_d_ino(ofs: &OvlFs, file: &File<Rovl>) -> bool {
     if !ofs.same_fs() {
         return false;
     }
-    file.dentry().parent().inode().is_some_and(|p| p.data().is_merge())
+    is_impure_dir(file) || file.dentry().parent().inode().is_some_and(|p| p.data().is_merge())
 }
 
 /// `ovl_iterate`.
@@ -414,4 +487,62 @@ pub(crate) fn llseek(file: &File<Rovl>, df: &DirFile, offset: i64, whence: i32) 
         }
     }
     Ok(offset)
+}
+
+/// `ovl_workdir_cleanup`: removes `dentry` (a child of `parent` in the work
+/// directory), emptying directories down to two levels first.
+pub(crate) fn workdir_cleanup(
+    ofs: &WorkCtx<'_>,
+    wa: &WriteAccess<'_>,
+    parent: &RealDentry,
+    dentry: &RealDentry,
+    level: u32,
+) -> Result {
+    if !dentry.can_lookup() || level > 1 {
+        return super::super_::cleanup(wa, parent, dentry);
+    }
+    let err = {
+        let r = wa.start_removing(parent, dentry)?;
+        r.rmdir()
+    };
+    if err.is_err() {
+        workdir_cleanup_recurse(ofs, wa, dentry, level + 1)?;
+        super::super_::cleanup(wa, parent, dentry)?;
+    }
+    Ok(())
+}
+
+/// `ovl_workdir_cleanup_recurse`: empties the directory `dir`; a non-empty
+/// `incompat` directory two levels down means the layer has a feature this
+/// overlay does not know, and fails the mount.
+fn workdir_cleanup_recurse(ofs: &WorkCtx<'_>, wa: &WriteAccess<'_>, dir: &RealDentry, level: u32) -> Result {
+    let incompat = level == 2 && dir.with_name(|n| n == b"incompat");
+    let mut names: KVec<KVec<u8>> = KVec::new();
+    let f = ofs.mnt.open(dir, crate::vfs::real::open_flags::RDONLY, ofs.cred)?;
+    let mut err = Ok(());
+    f.read_dir(&mut |e| {
+        if e.name == b"." || e.name == b".." {
+            return true;
+        }
+        let mut v = KVec::new();
+        if let Err(x) = v.extend_from_slice(e.name, GFP_KERNEL).and_then(|_| names.push(v, GFP_KERNEL).map_err(Into::into)) {
+            err = Err(x);
+            return false;
+        }
+        true
+    })?;
+    err?;
+    drop(f);
+    for name in names.iter() {
+        if incompat {
+            pr_err!("overlay with incompat feature '{}' cannot be mounted\n", kernel::str::BStr::from_bytes(name));
+            return Err(EINVAL);
+        }
+        let child = match ofs.mnt.lookup_positive(dir, name) {
+            Ok(Some(c)) => c,
+            _ => continue,
+        };
+        workdir_cleanup(ofs, wa, dir, &child, level)?;
+    }
+    Ok(())
 }

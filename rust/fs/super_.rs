@@ -15,6 +15,7 @@ use crate::logic::xattr::{OvlXattr, XattrNs};
 use crate::vfs::dentry::{self, DEntry};
 use crate::vfs::fs::{FcLog, FileSystem, New, Param, Root, SuperBlock};
 use crate::vfs::real::{AnonDev, Cred, Mount, Path, RealDentry, StatFs};
+use crate::vfs::write::{InUse, WriteAccess};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::prelude::*;
@@ -54,6 +55,23 @@ impl Layer {
 struct LayerFs {
     sb_id: usize,
     pseudo_dev: AnonDev,
+    /// The file system's UUID is not unique among the layers: origin
+    /// file handles are not decoded on it.
+    pub(crate) bad_uuid: bool,
+    /// Its UUID (`s_uuid`).
+    uuid: [u8; 16],
+}
+
+/// The work directories of a mount with an upper layer.
+pub(crate) struct WorkDirs {
+    /// The `workdir` given at mount.
+    pub(crate) base: ARef<RealDentry>,
+    /// `work` below it, where changes are prepared; `None` when it could
+    /// not be made (the mount is then read-only).
+    pub(crate) work: Option<ARef<RealDentry>>,
+    /// The exclusive-use bits on the upper and work directories, when they
+    /// were not in use already.
+    _inuse: (Option<InUse>, Option<InUse>),
 }
 
 /// Per-super-block state (`struct ovl_fs`).
@@ -64,11 +82,22 @@ pub(crate) struct OvlFs {
     pub(crate) layers: KVec<Layer>,
     /// The number of data-only layers.
     pub(crate) numdatalayer: usize,
-    /// The file systems of the non-data layers; index `fsid - 1`.
+    /// The upper layer (`layers[0]` in overlayfs).
+    pub(crate) upper: Option<Layer>,
+    /// The work directories, with an upper layer: held (with their
+    /// exclusive-use bits) for the life of the mount.
+    _workdirs: Option<WorkDirs>,
+    /// The overlay's UUID (`s_uuid`), for `f_fsid`.
+    uuid: [u8; 16],
+    /// The file systems of the non-data lower layers; index `fsid - 1`.
     fs: KVec<LayerFs>,
+    /// The pseudo st_dev of the upper file system (fsid 0).
+    upper_dev: Option<AnonDev>,
     pub(crate) config: Config,
     defaults: Defaults,
     lowerdir_all: Option<CBuf>,
+    upperdir: Option<CBuf>,
+    workdir: Option<CBuf>,
     /// The longest name the layers allow.
     pub(crate) namelen: i64,
     /// -1: xino disabled, 0: all layers on one file system, 1..32: the
@@ -106,9 +135,24 @@ impl OvlFs {
         self.layers.len() - self.numdatalayer
     }
 
-    /// The layer with index `idx` (1-based, as `struct ovl_layer`).
+    /// The layer with index `idx` (0: the upper layer, lower layers from
+    /// 1, as `struct ovl_layer`).
     pub(crate) fn layer(&self, idx: usize) -> Result<&Layer> {
-        idx.checked_sub(1).and_then(|i| self.layers.get(i)).ok_or(EIO)
+        match idx.checked_sub(1) {
+            Some(i) => self.layers.get(i).ok_or(EIO),
+            None => self.upper.as_ref().ok_or(EIO),
+        }
+    }
+
+    /// The overlay has a UUID of its own for `f_fsid` (`ovl_has_fsid`).
+    pub(crate) fn has_fsid(&self) -> bool {
+        matches!(self.config.uuid, options::Uuid::On | options::Uuid::Auto)
+    }
+
+    /// Whether the file system with `fsid` has a UUID not unique among the
+    /// layers.
+    pub(crate) fn bad_uuid(&self, fsid: usize) -> bool {
+        fsid.checked_sub(1).and_then(|i| self.fs.get(i)).is_some_and(|f| f.bad_uuid)
     }
 
     /// Whether redirects are followed (`ovl_redirect_follow`).
@@ -142,7 +186,10 @@ impl OvlFs {
 
     /// The pseudo st_dev of the file system with `fsid` (non-samefs, no xino).
     pub(crate) fn pseudo_dev(&self, fsid: usize) -> u32 {
-        fsid.checked_sub(1).and_then(|i| self.fs.get(i)).map_or(0, |f| f.pseudo_dev.dev())
+        match fsid.checked_sub(1) {
+            Some(i) => self.fs.get(i).map_or(0, |f| f.pseudo_dev.dev()),
+            None => self.upper_dev.as_ref().map_or(0, |d| d.dev()),
+        }
     }
 
     /// A new non-persistent inode number (`ovl_next_ino`).
@@ -172,12 +219,441 @@ fn fail(log: &FcLog<'_>, msg: &str, arg: Option<&[u8]>, err: Error) -> Error {
     err
 }
 
+/// The upper layer and work directories, set up (`ovl_get_upper`,
+/// `ovl_get_workdir`, `ovl_make_workdir`).
+struct UpperSetup {
+    layer: Layer,
+    workdirs: WorkDirs,
+    /// The upper file system's inode numbers fit in 32 bits (or were not
+    /// probed: no work directory).
+    ino32: bool,
+    sb_id: usize,
+    uuid: [u8; 16],
+    namelen: i64,
+    stack_depth: i32,
+    time_gran: u32,
+}
+
+/// `ovl_report_in_use`: an error with `index=on`, a warning otherwise.
+fn report_in_use(config: &Config, name: &str) -> Result {
+    if config.index {
+        pr_err!(
+            "{} is in-use as upperdir/workdir of another mount, mount with '-o index=off' to override exclusive upperdir protection.\n",
+            name
+        );
+        Err(EBUSY)
+    } else {
+        pr_warn!(
+            "{} is in-use as upperdir/workdir of another mount, accessing files from both mounts will result in undefined behavior.\n",
+            name
+        );
+        Ok(())
+    }
+}
+
+/// `ovl_workdir_create`: makes `name` below the work base directory, empty
+/// (an old one is cleaned up first) unless `persist`; `Ok(None)` when it
+/// cannot be made and the mount must be read-only.
+fn workdir_create(
+    ofs: &WorkCtx<'_>,
+    wa: &WriteAccess<'_>,
+    base: &RealDentry,
+    name: &str,
+    persist: bool,
+) -> Result<Option<ARef<RealDentry>>> {
+    let mut retried = false;
+    let fail = |e: Error| {
+        pr_warn!(
+            "failed to create directory {}/{} (errno: {}); mounting read-only\n",
+            kernel::str::BStr::from_bytes(ofs.workdir_name),
+            name,
+            -e.to_errno()
+        );
+        Ok(None)
+    };
+    loop {
+        let c = match wa.start_creating(base, name.as_bytes()) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        if c.dentry().inode().is_some() {
+            let work = c.keep();
+            if persist {
+                return Ok(Some(work));
+            }
+            if retried {
+                return fail(EEXIST);
+            }
+            retried = true;
+            match super::readdir::workdir_cleanup(ofs, wa, base, &work, 0) {
+                Err(e) if e == EINVAL => return Err(e),
+                _ => continue,
+            }
+        }
+        let work = match c.mkdir(crate::vfs::S_IFDIR) {
+            Ok(w) => w,
+            Err(e) => return fail(e),
+        };
+        // Weird file system returning a hashed negative dentry (kernfs)?
+        if work.inode().is_none() {
+            return fail(EINVAL);
+        }
+        // Remove the POSIX ACLs the directory may have inherited.
+        for default in [true, false] {
+            match wa.remove_acl(&work, default) {
+                Ok(()) => {}
+                Err(e) if e == crate::vfs::enodata() || e == crate::vfs::eopnotsupp() => {}
+                Err(e) => return fail(e),
+            }
+        }
+        // Clear any inherited mode bits.
+        if let Err(e) = wa.chmod(&work, crate::vfs::S_IFDIR) {
+            return fail(e);
+        }
+        return Ok(Some(work));
+    }
+}
+
+/// What the work directory code needs of the mount being set up.
+pub(crate) struct WorkCtx<'a> {
+    /// The upper layer's private mount.
+    pub(crate) mnt: &'a Mount,
+    /// The `workdir` option, for messages.
+    pub(crate) workdir_name: &'a [u8],
+    /// The mounter's credentials.
+    pub(crate) cred: &'a Cred,
+}
+
+/// A name for a temporary file (`ovl_tempname`): `#` and a counter.
+pub(crate) fn tempname(buf: &mut [u8; 16]) -> &[u8] {
+    static TEMP_ID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+    let id = TEMP_ID.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+    let mut n = 0;
+    if let Some(b) = buf.first_mut() {
+        *b = b'#';
+        n = 1;
+    }
+    let mut digits = [0u8; 8];
+    let mut k = 0;
+    let mut v = id;
+    loop {
+        if let Some(d) = digits.get_mut(k) {
+            *d = b"0123456789abcdef".get((v & 15) as usize).copied().unwrap_or(b'0');
+        }
+        k += 1;
+        v >>= 4;
+        if v == 0 || k >= digits.len() {
+            break;
+        }
+    }
+    for i in (0..k).rev() {
+        if let (Some(dst), Some(src)) = (buf.get_mut(n), digits.get(i)) {
+            *dst = *src;
+            n += 1;
+        }
+    }
+    buf.get(..n).unwrap_or(&[])
+}
+
+/// `ovl_check_rename_whiteout`: whether the upper file system supports
+/// `RENAME_WHITEOUT`, tried in the work directory.
+fn check_rename_whiteout(mnt: &Mount, wa: &WriteAccess<'_>, workdir: &RealDentry) -> Result<bool> {
+    let mut b1 = [0u8; 16];
+    let name1 = tempname(&mut b1);
+    let temp = wa.start_creating(workdir, name1)?.create(crate::vfs::S_IFREG)?;
+    let mut b2 = [0u8; 16];
+    let name2 = tempname(&mut b2);
+    let res = match wa.rename_in_dir(workdir, &temp, name2, crate::vfs::write::RENAME_WHITEOUT) {
+        Ok(()) => {
+            // What is left under the old name?
+            match mnt.lookup_positive(workdir, name1) {
+                Ok(Some(w)) => {
+                    let is_wh = w.file_type() == Some(crate::vfs::FileType::Chr) && w.inode().is_some_and(|i| i.rdev() == 0);
+                    if is_wh {
+                        let _ = cleanup(wa, workdir, &w);
+                    }
+                    Ok(is_wh)
+                }
+                Ok(None) => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) if e == EINVAL => Ok(false),
+        Err(e) => Err(e),
+    };
+    let _ = cleanup(wa, workdir, &temp);
+    res
+}
+
+/// `ovl_cleanup`: removes `child` of `dir`, logging a failure.
+pub(crate) fn cleanup(wa: &WriteAccess<'_>, dir: &RealDentry, child: &RealDentry) -> Result {
+    let r = wa.start_removing(dir, child)?;
+    let res = if r.dentry().can_lookup() { r.rmdir() } else { r.unlink() };
+    if let Err(e) = res {
+        child.with_name(|n| pr_err!("cleanup of '{}' failed ({})\n", kernel::str::BStr::from_bytes(n), e.to_errno()));
+    }
+    Ok(())
+}
+
+/// `ovl_lookup_or_create`: `name` in `parent`, made with `mode` (a
+/// directory or an empty file, no permissions) if missing.
+fn lookup_or_create(wa: &WriteAccess<'_>, parent: &RealDentry, name: &str, dir: bool) -> Result<ARef<RealDentry>> {
+    let c = wa.start_creating(parent, name.as_bytes())?;
+    if c.dentry().inode().is_some() {
+        return Ok(c.keep());
+    }
+    if dir {
+        c.mkdir(crate::vfs::S_IFDIR)
+    } else {
+        c.create(crate::vfs::S_IFREG)
+    }
+}
+
+/// `ovl_create_volatile_dirty`: `work/incompat/volatile/dirty` marks a
+/// `volatile` mount's upper layer until a clean unmount.
+fn create_volatile_dirty(wa: &WriteAccess<'_>, base: &RealDentry) -> Result {
+    let mut d: ARef<RealDentry> = base.into();
+    for (i, name) in ["work", "incompat", "volatile", "dirty"].iter().enumerate() {
+        d = lookup_or_create(wa, &d, name, i < 3)?;
+    }
+    Ok(())
+}
+
+/// `ovl_check_d_type_supported`: whether reading `dir` gives file types.
+fn check_d_type(mnt: &Mount, dir: &RealDentry, cred: &Cred) -> Result<bool> {
+    let f = mnt.open(dir, crate::vfs::real::open_flags::RDONLY, cred)?;
+    let mut supported = false;
+    f.read_dir(&mut |e| {
+        if e.dtype != crate::vfs::DT_UNKNOWN {
+            supported = true;
+        }
+        true
+    })?;
+    Ok(supported)
+}
+
+/// Resolves `upperdir` and `workdir` (`ovl_mount_dir_check`; overlayfs
+/// resolves them while parsing, so their errors come first).
+fn resolve_upper(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<Option<(Path, Path)>> {
+    let Some(upperdir) = ctx.upper.as_ref() else {
+        if let Some(w) = ctx.work.take() {
+            pr_info!("option \"workdir={}\" is useless in a non-upper mount, ignore\n", kernel::str::BStr::from_bytes(w.bytes()));
+        }
+        return Ok(None);
+    };
+    let check_dir = |name: &CBuf| -> Result<Path> {
+        let path = Path::lookup_dir(name.as_cstr()).map_err(|e| {
+            if e == ENOTDIR {
+                fail(log, "not a directory", Some(name.bytes()), EINVAL)
+            } else {
+                fail(log, "failed to resolve", Some(name.bytes()), e)
+            }
+        })?;
+        if path.dentry().is_casefolded() {
+            return Err(fail(log, "case-insensitive directory not supported by rovl", Some(name.bytes()), EINVAL));
+        }
+        if super::util::dentry_weird(path.dentry(), path.dentry().sb_has_encoding()) {
+            return Err(fail(log, "filesystem not supported", Some(name.bytes()), EINVAL));
+        }
+        if path.dentry().has_real_op() {
+            return Err(fail(log, "filesystem not supported as upperdir", Some(name.bytes()), EINVAL));
+        }
+        if path.mnt_is_readonly() {
+            return Err(fail(log, "filesystem is read-only", Some(name.bytes()), EINVAL));
+        }
+        Ok(path)
+    };
+    let upath = check_dir(upperdir)?;
+    let Some(workname) = ctx.work.as_ref() else {
+        return Err(fail(log, "missing 'workdir'", None, EINVAL));
+    };
+    let wpath = check_dir(workname)?;
+    Ok(Some((upath, wpath)))
+}
+
+/// `ovl_get_upper` + `ovl_get_workdir` + `ovl_make_workdir`.
+fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Result<UpperSetup> {
+    let upperdir = ctx.upper.as_ref().ok_or(EINVAL)?;
+    let workname = ctx.work.as_ref().ok_or(EINVAL)?;
+    let config = &mut ctx.config;
+    // ovl_get_upper
+    if upath.mnt_is_readonly() {
+        pr_err!("upper fs is r/o, try multi-lower layers mount\n");
+        return Err(EINVAL);
+    }
+    let mut st = StatFs::new();
+    upath.statfs(&mut st)?;
+    let namelen = st.namelen();
+    let mnt = Mount::clone_private(&upath).inspect_err(|_| pr_err!("failed to clone upperpath\n"))?;
+    let upper_inuse = InUse::try_take(mnt.root());
+    if upper_inuse.is_none() {
+        report_in_use(config, "upperdir")?;
+    }
+
+    // ovl_get_workdir
+    if !upath.same_mount(&wpath) {
+        pr_err!("workdir and upperdir must reside under the same mount\n");
+        return Err(EINVAL);
+    }
+    if wpath.dentry().is_subdir(upath.dentry()) || upath.dentry().is_subdir(wpath.dentry()) {
+        pr_err!("workdir and upperdir must be separate subtrees\n");
+        return Err(EINVAL);
+    }
+    let base: ARef<RealDentry> = wpath.dentry().into();
+    let work_inuse = InUse::try_take(&base);
+    if work_inuse.is_none() {
+        report_in_use(config, "workdir")?;
+    }
+
+    // ovl_make_workdir
+    let wctx = WorkCtx { mnt: &mnt, workdir_name: workname.bytes(), cred };
+    let fh = upath.export_ops();
+    let can_decode_fh = fh.can_decode && crate::vfs::capable_dac_read_search();
+    let mut noxattr = false;
+    let work = {
+        let wa = mnt.want_write()?;
+        let work = workdir_create(&wctx, &wa, &base, "work", false)?;
+        if let Some(w) = &work {
+            let d_type = check_d_type(&mnt, &base, cred)?;
+            if !d_type {
+                pr_warn!("upper fs needs to support d_type.\n");
+            }
+            if wa.tmpfile(w, crate::vfs::S_IFREG, cred).is_err() {
+                pr_warn!("upper fs does not support tmpfile.\n");
+            }
+            let rename_whiteout = check_rename_whiteout(&mnt, &wa, w)?;
+            if !rename_whiteout {
+                pr_warn!("upper fs does not support RENAME_WHITEOUT.\n");
+            }
+            let ns = if config.userxattr { XattrNs::User } else { XattrNs::Trusted };
+            let mut nb = [0u8; 32];
+            let opaque = super::util::xattr_name(ns, OvlXattr::Opaque, &mut nb);
+            match wa.setxattr(w, opaque, b"0", 0) {
+                Ok(()) => {
+                    let _ = wa.removexattr(w, opaque);
+                }
+                Err(e) => {
+                    pr_warn!("failed to set xattr on upper\n");
+                    noxattr = true;
+                    if config.redirect != options::Redirect::NoFollow {
+                        config.redirect = options::Redirect::NoFollow;
+                        pr_warn!("...falling back to redirect_dir=nofollow.\n");
+                    }
+                    if config.metacopy {
+                        config.metacopy = false;
+                        pr_warn!("...falling back to metacopy=off.\n");
+                    }
+                    if config.index {
+                        config.index = false;
+                        pr_warn!("...falling back to index=off.\n");
+                    }
+                    if matches!(config.uuid, options::Uuid::On | options::Uuid::Auto) {
+                        config.uuid = options::Uuid::Null;
+                        pr_warn!("...falling back to uuid=null.\n");
+                    }
+                    if config.xino == Xino::Auto {
+                        config.xino = Xino::Off;
+                        pr_warn!("...falling back to xino=off.\n");
+                    }
+                    if e == EPERM && !config.userxattr {
+                        pr_info!("try mounting with 'userxattr' option\n");
+                    }
+                }
+            }
+            if w.is_remote() && (!d_type || !rename_whiteout || noxattr) {
+                pr_err!("upper fs missing required features.\n");
+                return Err(EINVAL);
+            }
+            if config.fsync == options::Fsync::Volatile {
+                create_volatile_dirty(&wa, &base).inspect_err(|_| pr_err!("Failed to create volatile/dirty file.\n"))?;
+            }
+            if config.index && !can_decode_fh {
+                config.index = false;
+                pr_warn!("upper fs does not support file handles, falling back to index=off.\n");
+            }
+            if config.nfs_export && !config.index {
+                pr_warn!("NFS export requires \"index=on\", falling back to nfs_export=off.\n");
+                config.nfs_export = false;
+            }
+        }
+        work
+    };
+    let has_encoding = mnt.root().sb_has_encoding();
+    Ok(UpperSetup {
+        ino32: work.is_none() || (can_decode_fh && fh.ino32),
+        layer: Layer {
+            mnt,
+            fsid: 0,
+            name: upperdir.try_clone()?,
+            data_only: false,
+            has_encoding,
+            has_xwhiteouts: AtomicBool::new(false),
+        },
+        workdirs: WorkDirs { base, work, _inuse: (upper_inuse, work_inuse) },
+        namelen,
+        stack_depth: upath.stack_depth(),
+        time_gran: upath.time_gran(),
+        sb_id: upath.sb_id(),
+        uuid: upath.dentry().sb_uuid(),
+    })
+}
+
+/// `ovl_init_uuid_xattr`: the overlay's persistent UUID, from the upper
+/// root's uuid xattr, made on the first mount of a new overlay.
+fn init_uuid_xattr(config: &mut Config, upper: &Layer, out: &mut [u8; 16]) {
+    let ns = if config.userxattr { XattrNs::User } else { XattrNs::Trusted };
+    let root = upper.mnt.root();
+    let mut nb = [0u8; 32];
+    let uuid_name = super::util::xattr_name(ns, OvlXattr::Uuid, &mut nb);
+    let mut set = false;
+    let res = (|| -> Result<()> {
+        match upper.mnt.getxattr(root, uuid_name, Some(&mut out[..])) {
+            Ok(16) => return Ok(()),
+            Err(e) if e == crate::vfs::enodata() => {}
+            Ok(_) => return Err(ERANGE),
+            Err(e) => return Err(e),
+        }
+        if config.uuid == options::Uuid::Auto {
+            let mut nb2 = [0u8; 32];
+            let impure = super::util::xattr_name(ns, OvlXattr::Impure, &mut nb2);
+            match upper.mnt.getxattr(root, impure, None) {
+                Ok(n) if n > 0 => {
+                    // Any mount of an old overlay: uuid=null.
+                    config.uuid = options::Uuid::Null;
+                    *out = [0; 16];
+                    return Err(EEXIST);
+                }
+                Err(e) if e == crate::vfs::enodata() => config.uuid = options::Uuid::On,
+                Ok(_) => config.uuid = options::Uuid::On,
+                Err(e) => return Err(e),
+            }
+        }
+        *out = crate::vfs::write::uuid_gen();
+        set = true;
+        let wa = upper.mnt.want_write()?;
+        wa.setxattr(root, uuid_name, &out[..], 0)
+    })();
+    match res {
+        Ok(()) => {}
+        Err(e) if e == EEXIST && config.uuid == options::Uuid::Null => {}
+        Err(e) => {
+            config.uuid = options::Uuid::Null;
+            *out = [0; 16];
+            pr_warn!(
+                "failed to {} uuid ({}, err={}); falling back to uuid=null.\n",
+                if set { "set" } else { "get" },
+                kernel::str::BStr::from_bytes(upper.name.bytes()),
+                e.to_errno()
+            );
+        }
+    }
+}
+
 /// Sets up the layers of a lower-only mount (`ovl_get_lowerstack`,
 /// `ovl_lower_dir`, `ovl_get_layers`, `ovl_check_overlapping_layers`).
 pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
-    if ctx.upper.is_some() || ctx.work.is_some() {
-        return Err(fail(log, "upperdir/workdir are not supported yet (read-only lower mounts only)", None, EINVAL));
-    }
+    let upper_paths = resolve_upper(ctx, log)?;
+    let has_upper = upper_paths.is_some();
     if ctx.lower.is_empty() {
         return Err(fail(log, "missing 'lowerdir'", None, EINVAL));
     }
@@ -226,9 +702,25 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     // Like overlayfs, which resolves the layers while parsing: path errors
     // come first, then the option rules, then the layer counts.
     ctx.config
-        .verify(false, nr_data, crate::vfs::capable_sys_admin())
+        .verify(has_upper, nr_data, crate::vfs::capable_sys_admin())
         .map_err(|e| fail(log, e.message(), None, if e.is_permission() { EPERM } else { EINVAL }))?;
-    if nr == 1 {
+    if has_upper && ctx.config.index {
+        return Err(fail(log, "index=on with upperdir is not supported yet by rovl; mount with index=off", None, EINVAL));
+    }
+    let creator_cred = Cred::current()?;
+    let mut up = match upper_paths {
+        Some((u, w)) => Some(get_upper(ctx, u, w, &creator_cred)?),
+        None => None,
+    };
+    let up_time_gran = up.as_ref().map_or(1, |u| u.time_gran);
+    if let Some(u) = &up {
+        namelen = namelen.max(u.namelen);
+        stack_depth = stack_depth.max(u.stack_depth);
+        if !u.ino32 {
+            xino_mode = -1;
+        }
+    }
+    if nr == 1 && !has_upper {
         return Err(fail(log, "at least 2 lowerdir are needed while upperdir nonexistent", None, EINVAL));
     }
     if nr == nr_data {
@@ -240,44 +732,129 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     }
 
     // Traps: a layer root twice is a conflict; a layer root below another
-    // layer's root is an overlap.
-    let mut traps = KVec::with_capacity(nr, GFP_KERNEL)?;
+    // layer's root is an overlap.  The upper and work directories first
+    // (ovl_get_upper, ovl_get_workdir, ovl_make_workdir).
+    let mut traps = KVec::with_capacity(nr + 3, GFP_KERNEL)?;
+    let mut add_trap = |d: &RealDentry, what: &str, arg: Option<&[u8]>| -> Result {
+        let id = d.inode().ok_or(EIO)?.id();
+        match traps.binary_search(&id) {
+            Ok(_) => {
+                pr_err!("conflicting {} path\n", what);
+                Err(fail(log, "conflicting path", arg, crate::vfs::eloop()))
+            }
+            Err(pos) => traps.insert_within_capacity(pos, id).map_err(|_| ENOMEM),
+        }
+    };
+    if let Some(u) = &up {
+        add_trap(u.layer.mnt.root(), "upperdir", None)?;
+        add_trap(&u.workdirs.base, "workdir", None)?;
+        if let Some(w) = &u.workdirs.work {
+            add_trap(w, "workdir", None)?;
+        }
+    }
     for (p, l) in paths.iter().zip(ctx.lower.iter()) {
         let id = p.dentry().inode().ok_or(EIO)?.id();
         match traps.binary_search(&id) {
             Ok(_) => return Err(fail(log, "conflicting lowerdir path", Some(l.path.bytes()), crate::vfs::eloop())),
             Err(pos) => traps.insert_within_capacity(pos, id).map_err(|_| ENOMEM)?,
         }
+        if p.dentry().is_inuse() {
+            report_in_use(&ctx.config, "lowerdir")?;
+        }
     }
-    for (p, l) in paths.iter().zip(ctx.lower.iter()) {
-        let mut cur: ARef<RealDentry> = p.dentry().into();
+    // ovl_check_overlapping_layers: the ancestors of the upper and work
+    // directories must not be in use by another mount; those of the lower
+    // layers must not be layer roots either.
+    let check_layer = |d: &RealDentry, name: &str, is_lower: bool, arg: Option<&[u8]>| -> Result {
+        let mut cur: ARef<RealDentry> = d.into();
         loop {
             let parent = cur.parent();
             if parent.id() == cur.id() {
-                break;
+                return Ok(());
             }
-            if parent.inode().is_some_and(|i| traps.binary_search(&i.id()).is_ok()) {
-                return Err(fail(log, "overlapping lowerdir path", Some(l.path.bytes()), crate::vfs::eloop()));
+            if is_lower && parent.inode().is_some_and(|i| traps.binary_search(&i.id()).is_ok()) {
+                return Err(fail(log, "overlapping lowerdir path", arg, crate::vfs::eloop()));
+            } else if parent.is_inuse() {
+                report_in_use(&ctx.config, name)?;
             }
             cur = parent;
         }
+    };
+    if let Some(u) = &up {
+        check_layer(u.layer.mnt.root(), "upperdir", false, None)?;
+        check_layer(&u.workdirs.base, "workdir", false, None)?;
+    }
+    for (p, l) in paths.iter().zip(ctx.lower.iter()) {
+        check_layer(p.dentry(), "lowerdir", true, Some(l.path.bytes()))?;
     }
 
     // ovl_get_layers: fsid 0 is the upper's, even without one; data-only
     // layers share the "null fs" after the last one.
+    let origin_uuid = ctx.config.uuid != options::Uuid::Off;
+    let null_uuid = [0u8; 16];
+    let mut upper_is_lower = false;
     let mut fs: KVec<LayerFs> = KVec::new();
     let mut layers = KVec::with_capacity(nr, GFP_KERNEL)?;
     for (p, l) in paths.iter().zip(ctx.lower.iter()) {
+        let sb_id = p.sb_id();
         let fsid = if l.data_only {
             fs.len() + 1
+        } else if up.as_ref().is_some_and(|u| u.sb_id == sb_id) {
+            upper_is_lower = true;
+            0
         } else {
-            let sb_id = p.sb_id();
             match fs.iter().position(|f| f.sb_id == sb_id) {
                 Some(k) => k + 1,
                 None => {
+                    // ovl_get_fsid / ovl_lower_uuid_ok
+                    let sb_uuid = p.dentry().sb_uuid();
+                    let uuid = if origin_uuid { sb_uuid } else { null_uuid };
+                    let matches = |other: &[u8; 16]| if origin_uuid { *other == uuid } else { uuid == null_uuid };
+                    let mut bad_uuid = false;
+                    if ctx.config.nfs_export || up.is_some() {
+                        let offline = !ctx.config.index
+                            && !ctx.config.metacopy
+                            && ctx.config.redirect != options::Redirect::On
+                            && ctx.config.xino != Xino::On;
+                        if offline && uuid == null_uuid {
+                            bad_uuid = true;
+                        } else {
+                            for f in fs.iter_mut() {
+                                if matches(&f.uuid) {
+                                    f.bad_uuid = true;
+                                    bad_uuid = true;
+                                    break;
+                                }
+                            }
+                            if !bad_uuid && upper_is_lower && up.as_ref().is_some_and(|u| matches(&u.uuid)) {
+                                bad_uuid = true;
+                            }
+                        }
+                    }
+                    if bad_uuid {
+                        let mut warn = false;
+                        if ctx.config.xino == Xino::Auto {
+                            ctx.config.xino = Xino::Off;
+                            warn = true;
+                        }
+                        if ctx.config.index || ctx.config.nfs_export {
+                            ctx.config.index = false;
+                            ctx.config.nfs_export = false;
+                            warn = true;
+                        }
+                        if warn {
+                            let what = if uuid == null_uuid { "null" } else { "conflicting" };
+                            pr_warn!(
+                                "{} uuid in non-single lower fs '{}', falling back to xino={},index=off,nfs_export=off.\n",
+                                what,
+                                kernel::str::BStr::from_bytes(l.path.bytes()),
+                                ctx.config.xino.name()
+                            );
+                        }
+                    }
                     let dev = AnonDev::new()
                         .map_err(|e| fail(log, "failed to get anonymous bdev for lowerpath", None, e))?;
-                    fs.push(LayerFs { sb_id, pseudo_dev: dev }, GFP_KERNEL)?;
+                    fs.push(LayerFs { sb_id, pseudo_dev: dev, bad_uuid, uuid: sb_uuid }, GFP_KERNEL)?;
                     fs.len()
                 }
             }
@@ -299,7 +876,7 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     }
     // numfs as overlayfs counts it: the upper slot plus the lower ones.
     let numfs = fs.len() + 1;
-    if numfs - 1 == 1 {
+    if numfs - usize::from(up.is_none()) == 1 {
         if ctx.config.xino == Xino::On {
             pr_info!("\"xino=on\" is useless with all layers on same fs, ignore.\n");
         }
@@ -320,10 +897,49 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         root_stack.push((i + 1, ARef::from(l.mnt.root())), GFP_KERNEL)?;
     }
 
+    // The overlay's own UUID for f_fsid (ovl_init_uuid_xattr).
+    let mut uuid = [0u8; 16];
+    if let Some(u) = &up {
+        if matches!(ctx.config.uuid, options::Uuid::On | options::Uuid::Auto) {
+            init_uuid_xattr(&mut ctx.config, &u.layer, &mut uuid);
+        }
+    }
+    let upper_dev = match &up {
+        Some(_) => Some(AnonDev::new()?),
+        None => None,
+    };
+    let (upper, workdirs) = match up.take() {
+        Some(u) => (Some(u.layer), Some(u.workdirs)),
+        None => (None, None),
+    };
+    if let Some(w) = &workdirs {
+        if w.work.is_none() {
+            // Shown as index=off for a forced read-only mount.
+            ctx.config.index = false;
+            if ctx.config.nfs_export {
+                pr_warn!("NFS export requires an index dir, falling back to nfs_export=off.\n");
+                ctx.config.nfs_export = false;
+            }
+        }
+    }
+    if ctx.config.metacopy && ctx.config.nfs_export {
+        pr_warn!("NFS export is not supported with metadata only copy up, falling back to nfs_export=off.\n");
+        ctx.config.nfs_export = false;
+    }
+    if upper.is_some() {
+        time_gran = up_time_gran;
+    }
+
     Ok(OvlFs {
-        creator_cred: Cred::current()?,
+        creator_cred,
         numdatalayer: nr_data,
         layers,
+        upper,
+        _workdirs: workdirs,
+        uuid,
+        upper_dev,
+        upperdir: ctx.upper.as_ref().map(CBuf::try_clone).transpose()?,
+        workdir: ctx.work.as_ref().map(CBuf::try_clone).transpose()?,
         fs,
         config: ctx.config,
         defaults: ctx.defaults,
@@ -349,10 +965,24 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
     sb.set_stack_depth(depth);
     sb.set_maxbytes(maxbytes);
     sb.set_time_gran(gran);
+    let ofs = sb.data();
+    if ofs.upper.is_some() && !sb.is_read_only() {
+        // EINVAL rather than EROFS: mount(8) would retry read-only.
+        pr_err!("read-write mounts with upperdir are not supported yet by rovl; mount read-only (-o ro)\n");
+        return Err(EINVAL);
+    }
+    let uuid = ofs.uuid;
+    if uuid != [0u8; 16] {
+        sb.set_uuid(&uuid);
+    }
     sb.set_read_only();
     sb.set_posix_acl();
     let ofs = sb.data();
-    let mut stack = KVec::with_capacity(ofs.root_stack.len(), GFP_KERNEL)?;
+    let mut stack = KVec::with_capacity(ofs.root_stack.len() + 1, GFP_KERNEL)?;
+    let has_upper = ofs.upper.is_some();
+    if let Some(u) = &ofs.upper {
+        stack.push(OvlPath { layer: 0, dentry: ARef::from(u.mnt.root()) }, GFP_KERNEL)?;
+    }
     for (layer, d) in ofs.root_stack.iter() {
         stack.push(OvlPath { layer: *layer, dentry: d.clone() }, GFP_KERNEL)?;
     }
@@ -360,7 +990,8 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
     // lowest layer.
     let mut flags = 0;
     ofs.with_creds(|| -> Result {
-        for p in stack.iter().take(stack.len().saturating_sub(1)) {
+        let lowers = stack.get(usize::from(has_upper)..).unwrap_or(&[]);
+        for p in lowers.iter().take(lowers.len().saturating_sub(1)) {
             let layer = ofs.layer(p.layer)?;
             if ofs.dir_xattr_val(layer, &p.dentry, OvlXattr::Opaque) == b'x' {
                 layer.set_xwhiteouts();
@@ -370,7 +1001,7 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
         Ok(())
     })?;
     let reval = inode::stack_reval(&stack);
-    let inode = inode::get_root_inode(sb, stack)?;
+    let inode = inode::get_root_inode(sb, stack, has_upper)?;
     Ok(Root { inode, flags, reval })
 }
 
@@ -378,11 +1009,19 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
 /// longest name of all layers.
 fn statfs(sb: &SuperBlock<Rovl>, buf: &mut StatFs) -> Result {
     let ofs = sb.data();
-    let (idx, root) = ofs.root_stack.first().ok_or(EIO)?;
-    let layer = ofs.layer(*idx)?;
-    ofs.with_creds(|| layer.mnt.statfs(root, buf))?;
+    match &ofs.upper {
+        Some(u) => ofs.with_creds(|| u.mnt.statfs(u.mnt.root(), buf))?,
+        None => {
+            let (idx, root) = ofs.root_stack.first().ok_or(EIO)?;
+            let layer = ofs.layer(*idx)?;
+            ofs.with_creds(|| layer.mnt.statfs(root, buf))?;
+        }
+    }
     buf.set_namelen(ofs.namelen);
     buf.set_type(OVERLAYFS_SUPER_MAGIC);
+    if ofs.has_fsid() {
+        buf.set_fsid_from_uuid(&ofs.uuid);
+    }
     Ok(())
 }
 
@@ -409,6 +1048,12 @@ fn show_options(sb: &SuperBlock<Rovl>, seq: &SeqFile) -> Result {
                     options::show_option(&mut w, key, l.name.bytes())?;
                 }
             }
+        }
+        if let Some(u) = &ofs.upperdir {
+            options::show_option(&mut w, "upperdir", u.bytes())?;
+        }
+        if let Some(wd) = &ofs.workdir {
+            options::show_option(&mut w, "workdir", wd.bytes())?;
         }
         ofs.config.show(&mut w, &ofs.defaults, ofs.same_fs())
     })();
@@ -443,11 +1088,15 @@ impl FileSystem for Rovl {
         fill_super(sb)
     }
 
-    /// `ovl_reconfigure`: a mount without an upper layer stays read-only.
-    fn reconfigure(_sb: &SuperBlock<Self>, _ctx: &mut MountCtx, read_only: bool) -> Result {
+    /// `ovl_reconfigure`: a mount without an upper layer stays read-only;
+    /// rovl does not write through an upper layer yet either.
+    fn reconfigure(sb: &SuperBlock<Self>, _ctx: &mut MountCtx, read_only: bool) -> Result {
         if read_only {
             Ok(())
         } else {
+            if sb.data().upper.is_some() {
+                pr_err!("read-write mounts with upperdir are not supported yet by rovl\n");
+            }
             Err(EROFS)
         }
     }

@@ -17,7 +17,9 @@
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/slab.h>
+#include <linux/uuid.h>
 #include <linux/workqueue.h>
+#include <linux/xattr.h>
 
 #include "helpers.h"
 
@@ -209,3 +211,165 @@ int rovl_h_fsverity_get_digest(struct inode *inode, u8 *digest, u8 *alg)
 {
 	return fsverity_get_digest(inode, digest, alg, NULL);
 }
+
+/* --- Changing other file systems (rust/vfs/write.rs) ------------------- */
+
+bool rovl_h_inuse_trylock(struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+	bool locked = false;
+
+	spin_lock(&inode->i_lock);
+	if (!(inode_state_read(inode) & I_OVL_INUSE)) {
+		inode_state_set(inode, I_OVL_INUSE);
+		locked = true;
+	}
+	spin_unlock(&inode->i_lock);
+	return locked;
+}
+
+void rovl_h_inuse_unlock(struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+
+	spin_lock(&inode->i_lock);
+	inode_state_clear(inode, I_OVL_INUSE);
+	spin_unlock(&inode->i_lock);
+}
+
+bool rovl_h_is_inuse(struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+	bool inuse;
+
+	spin_lock(&inode->i_lock);
+	inuse = inode_state_read(inode) & I_OVL_INUSE;
+	spin_unlock(&inode->i_lock);
+	return inuse;
+}
+
+bool rovl_h_mnt_is_readonly(struct vfsmount *mnt) { return __mnt_is_readonly(mnt); }
+
+void rovl_h_mnt_clear_atime_flags(struct vfsmount *mnt)
+{
+	mnt->mnt_flags &= ~(MNT_NOATIME | MNT_NODIRATIME | MNT_RELATIME);
+}
+
+int rovl_h_mnt_want_write(struct vfsmount *mnt) { return mnt_want_write(mnt); }
+void rovl_h_mnt_drop_write(struct vfsmount *mnt) { mnt_drop_write(mnt); }
+
+struct dentry *rovl_h_start_creating(struct mnt_idmap *idmap, struct dentry *parent,
+				     const char *name, unsigned int len)
+{
+	return start_creating(idmap, parent, &QSTR_LEN(name, len));
+}
+
+void rovl_h_end_dirop(struct dentry *child) { end_dirop(child); }
+
+struct dentry *rovl_h_start_removing_dentry(struct dentry *parent, struct dentry *child)
+{
+	return start_removing_dentry(parent, child);
+}
+
+struct dentry *rovl_h_mkdir(struct mnt_idmap *idmap, struct dentry *parent,
+			    struct dentry *child, umode_t mode)
+{
+	return vfs_mkdir(idmap, d_inode(parent), child, mode, NULL);
+}
+
+int rovl_h_create(struct mnt_idmap *idmap, struct dentry *child, umode_t mode)
+{
+	return vfs_create(idmap, child, mode, NULL);
+}
+
+int rovl_h_whiteout(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child)
+{
+	return vfs_whiteout(idmap, d_inode(parent), child);
+}
+
+int rovl_h_rmdir(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child)
+{
+	return vfs_rmdir(idmap, d_inode(parent), child, NULL);
+}
+
+int rovl_h_unlink(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child)
+{
+	return vfs_unlink(idmap, d_inode(parent), child, NULL);
+}
+
+int rovl_h_rename_in_dir(struct mnt_idmap *idmap, struct dentry *dir, struct dentry *child,
+			 const char *newname, unsigned int len, unsigned int flags)
+{
+	struct renamedata rd = {};
+	int err;
+
+	rd.mnt_idmap = idmap;
+	rd.old_parent = dir;
+	rd.new_parent = dir;
+	rd.flags = flags;
+	err = start_renaming_dentry(&rd, 0, child, &QSTR_LEN(newname, len));
+	if (err)
+		return err;
+	err = vfs_rename(&rd);
+	end_renaming(&rd);
+	return err;
+}
+
+int rovl_h_setxattr(struct mnt_idmap *idmap, struct dentry *dentry, const char *name,
+		    const void *value, size_t size, int flags)
+{
+	return vfs_setxattr(idmap, dentry, name, value, size, flags);
+}
+
+int rovl_h_removexattr(struct mnt_idmap *idmap, struct dentry *dentry, const char *name)
+{
+	return vfs_removexattr(idmap, dentry, name);
+}
+
+int rovl_h_remove_acl(struct mnt_idmap *idmap, struct dentry *dentry, bool dflt)
+{
+	return vfs_remove_acl(idmap, dentry,
+			      dflt ? XATTR_NAME_POSIX_ACL_DEFAULT : XATTR_NAME_POSIX_ACL_ACCESS);
+}
+
+int rovl_h_chmod(struct mnt_idmap *idmap, struct dentry *dentry, umode_t mode)
+{
+	struct iattr attr = { .ia_valid = ATTR_MODE, .ia_mode = mode };
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = notify_change(idmap, dentry, &attr, NULL);
+	inode_unlock(d_inode(dentry));
+	return err;
+}
+
+struct file *rovl_h_tmpfile_open(struct vfsmount *mnt, struct dentry *dir, umode_t mode,
+				 const struct cred *cred)
+{
+	struct path path = { .mnt = mnt, .dentry = dir };
+
+	return kernel_tmpfile_open(mnt_idmap(mnt), &path, mode, O_LARGEFILE | O_WRONLY, cred);
+}
+
+/* exportfs "acceptable": any non-directory; a directory only when hashed and
+ * below the root of the mount it is decoded on. */
+static int rovl_h_acceptable(void *ctx, struct dentry *dentry)
+{
+	if (!d_is_dir(dentry))
+		return 1;
+	if (d_unhashed(dentry))
+		return 0;
+	return is_subdir(dentry, ((struct vfsmount *)ctx)->mnt_root);
+}
+
+struct dentry *rovl_h_decode_fh(struct vfsmount *mnt, const void *fid, int dwords, int type,
+				bool connected)
+{
+	return exportfs_decode_fh(mnt, (struct fid *)fid, dwords, type,
+				  connected ? rovl_h_acceptable : NULL, mnt);
+}
+
+void rovl_h_sb_uuid(const struct super_block *sb, u8 *out) { memcpy(out, sb->s_uuid.b, 16); }
+void rovl_h_uuid_gen(u8 *out) { uuid_gen((uuid_t *)out); }
+void rovl_h_super_set_uuid(struct super_block *sb, const u8 *uuid) { super_set_uuid(sb, uuid, 16); }
+bool rovl_h_d_is_remote(const struct dentry *dentry) { return dentry->d_flags & DCACHE_OP_REVALIDATE ? true : (dentry->d_flags & DCACHE_OP_WEAK_REVALIDATE); }

@@ -73,6 +73,42 @@ bool rovl_h_queue_work(struct workqueue_struct *wq, struct work_struct *work);
 loff_t rovl_h_i_size_read(const struct inode *inode);
 unsigned int rovl_h_sb_export_ops(const struct super_block *sb);
 
+/* Changing other file systems (rust/vfs/write.rs). */
+struct iattr;
+struct super_block;
+bool rovl_h_inuse_trylock(struct dentry *dentry);
+void rovl_h_inuse_unlock(struct dentry *dentry);
+bool rovl_h_is_inuse(struct dentry *dentry);
+bool rovl_h_mnt_is_readonly(struct vfsmount *mnt);
+void rovl_h_mnt_clear_atime_flags(struct vfsmount *mnt);
+int rovl_h_mnt_want_write(struct vfsmount *mnt);
+void rovl_h_mnt_drop_write(struct vfsmount *mnt);
+struct dentry *rovl_h_start_creating(struct mnt_idmap *idmap, struct dentry *parent,
+				     const char *name, unsigned int len);
+void rovl_h_end_dirop(struct dentry *child);
+struct dentry *rovl_h_start_removing_dentry(struct dentry *parent, struct dentry *child);
+struct dentry *rovl_h_mkdir(struct mnt_idmap *idmap, struct dentry *parent,
+			    struct dentry *child, unsigned short mode);
+int rovl_h_create(struct mnt_idmap *idmap, struct dentry *child, unsigned short mode);
+int rovl_h_whiteout(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child);
+int rovl_h_rmdir(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child);
+int rovl_h_unlink(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child);
+int rovl_h_rename_in_dir(struct mnt_idmap *idmap, struct dentry *dir, struct dentry *child,
+			 const char *newname, unsigned int len, unsigned int flags);
+int rovl_h_setxattr(struct mnt_idmap *idmap, struct dentry *dentry, const char *name,
+		    const void *value, size_t size, int flags);
+int rovl_h_removexattr(struct mnt_idmap *idmap, struct dentry *dentry, const char *name);
+int rovl_h_remove_acl(struct mnt_idmap *idmap, struct dentry *dentry, bool dflt);
+int rovl_h_chmod(struct mnt_idmap *idmap, struct dentry *dentry, unsigned short mode);
+struct file *rovl_h_tmpfile_open(struct vfsmount *mnt, struct dentry *dir, unsigned short mode,
+				 const struct cred *cred);
+struct dentry *rovl_h_decode_fh(struct vfsmount *mnt, const void *fid, int dwords, int type,
+				bool connected);
+void rovl_h_sb_uuid(const struct super_block *sb, u8 *out);
+void rovl_h_uuid_gen(u8 *out);
+void rovl_h_super_set_uuid(struct super_block *sb, const u8 *uuid);
+bool rovl_h_d_is_remote(const struct dentry *dentry);
+
 /* Module parameters by name (rust/module_params.c). */
 bool rovl_module_param_bool(const char *name, bool *val);
 

@@ -17,6 +17,8 @@
 //! * [`file`]: open files of the file system, their operations, readdir;
 //! * [`real`]: objects of *other* file systems reached by a stacking file
 //!   system (paths, private mounts, dentries, inodes, files, credentials);
+//! * [`write`]: changing other file systems (directory entries under their
+//!   parent's lock, xattrs, modes), file handles, exclusive use of inodes;
 //! * `bindings`: bindgen output and one-line C helpers (`helpers.c`).
 //!
 //! Every `extern "C"` function here only converts its arguments, calls a
@@ -29,6 +31,7 @@ pub(crate) mod file;
 pub(crate) mod fs;
 pub(crate) mod inode;
 pub(crate) mod real;
+pub(crate) mod write;
 pub(crate) mod xattr;
 
 use core::ptr::NonNull;
@@ -98,6 +101,12 @@ errnos! {
 
 /// The maximum stacking depth of file systems (`FILESYSTEM_MAX_STACK_DEPTH`).
 pub(crate) const MAX_STACK_DEPTH: i32 = bindings::ROVL_FILESYSTEM_MAX_STACK_DEPTH;
+/// `S_IFDIR`: the mode of a directory, without permissions.
+pub(crate) const S_IFDIR: u16 = bindings::ROVL_S_IFDIR;
+/// `S_IFREG`: the mode of a regular file, without permissions.
+pub(crate) const S_IFREG: u16 = bindings::ROVL_S_IFREG;
+/// `DT_UNKNOWN`: a directory entry of unknown type.
+pub(crate) const DT_UNKNOWN: u32 = bindings::ROVL_DT_UNKNOWN;
 
 /// `capable(CAP_SYS_ADMIN)` of the current task.
 pub(crate) fn capable_sys_admin() -> bool {

@@ -70,7 +70,7 @@ impl RealDentry {
     /// # Safety
     ///
     /// `ptr` must be a valid dentry for `'a`.
-    unsafe fn from_raw<'a>(ptr: *mut bindings::dentry) -> &'a RealDentry {
+    pub(super) unsafe fn from_raw<'a>(ptr: *mut bindings::dentry) -> &'a RealDentry {
         // SAFETY: transparent wrapper; validity per the contract.
         unsafe { &*ptr.cast::<RealDentry>() }
     }
@@ -79,12 +79,12 @@ impl RealDentry {
     ///
     /// `ptr` must be a dentry reference owned by the caller, which moves
     /// into the result.
-    unsafe fn from_owned(ptr: NonNull<bindings::dentry>) -> ARef<RealDentry> {
+    pub(super) unsafe fn from_owned(ptr: NonNull<bindings::dentry>) -> ARef<RealDentry> {
         // SAFETY: ownership of the reference moves to the `ARef`.
         unsafe { ARef::from_raw(ptr.cast()) }
     }
 
-    fn as_ptr(&self) -> *mut bindings::dentry {
+    pub(super) fn as_ptr(&self) -> *mut bindings::dentry {
         self.0.get()
     }
 
@@ -418,6 +418,9 @@ impl Kstat {
     pub(crate) fn set_ino(&mut self, ino: u64) {
         self.0.ino = ino;
     }
+    pub(crate) fn nlink(&self) -> u32 {
+        self.0.nlink
+    }
     pub(crate) fn set_nlink(&mut self, n: u32) {
         self.0.nlink = n;
     }
@@ -445,13 +448,19 @@ impl StatFs {
     pub(crate) fn set_namelen(&mut self, n: i64) {
         self.0.f_namelen = n as _;
     }
+    /// Sets `f_fsid` from a UUID (`uuid_to_fsid`).
+    pub(crate) fn set_fsid_from_uuid(&mut self, uuid: &[u8; 16]) {
+        let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7] = *uuid;
+        let v = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]) ^ u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+        self.0.f_fsid.val = [v as u32 as i32, (v >> 32) as u32 as i32];
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Paths and mounts.
 
 /// An owned `struct path` (a mount and a dentry on it).
-pub(crate) struct Path(bindings::path);
+pub(crate) struct Path(pub(super) bindings::path);
 
 // SAFETY: path references may be taken and dropped on any thread.
 unsafe impl Send for Path {}
@@ -533,7 +542,7 @@ impl Drop for Path {
 /// A private clone of a mount (`clone_private_mount`), released with
 /// `kern_unmount`: lookups go through it, so what it reaches stays
 /// reachable whatever happens to the mount namespace it came from.
-pub(crate) struct Mount(NonNull<bindings::vfsmount>);
+pub(crate) struct Mount(pub(super) NonNull<bindings::vfsmount>);
 
 // SAFETY: the mount is reference counted and usable from any thread.
 unsafe impl Send for Mount {}
@@ -557,7 +566,7 @@ impl Mount {
         unsafe { RealDentry::from_raw((*self.0.as_ptr()).mnt_root) }
     }
 
-    fn idmap(&self) -> *mut bindings::mnt_idmap {
+    pub(super) fn idmap(&self) -> *mut bindings::mnt_idmap {
         // SAFETY: the mount is valid; `mnt_idmap()` reads the pointer with
         // acquire semantics (smp_load_acquire), as here.
         unsafe { core::sync::atomic::AtomicPtr::from_ptr(&raw mut (*self.0.as_ptr()).mnt_idmap).load(Ordering::Acquire) }
@@ -711,7 +720,7 @@ impl Drop for Mount {
 // Open files of other file systems.
 
 /// An open file of another file system, released with `fput`.
-pub(crate) struct RealFile(NonNull<bindings::file>);
+pub(crate) struct RealFile(pub(super) NonNull<bindings::file>);
 
 // SAFETY: files are reference counted and usable from any thread.
 unsafe impl Send for RealFile {}
@@ -931,6 +940,8 @@ pub(crate) struct ExportOps {
 pub(crate) const STATX_INO: u32 = bindings::ROVL_STATX_INO;
 /// `STATX_BLOCKS`.
 pub(crate) const STATX_BLOCKS: u32 = bindings::ROVL_STATX_BLOCKS;
+/// `STATX_NLINK`.
+pub(crate) const STATX_NLINK: u32 = bindings::ROVL_STATX_NLINK;
 
 /// Open flags (`O_*`).
 pub(crate) mod open_flags {
@@ -998,7 +1009,7 @@ impl Cred {
         Ok(Cred(unsafe { ARef::from_raw(p.cast::<Credential>()) }))
     }
 
-    fn as_ptr(&self) -> *const bindings::cred {
+    pub(super) fn as_ptr(&self) -> *const bindings::cred {
         self.0.as_ptr().cast()
     }
 

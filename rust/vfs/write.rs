@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Changing *other* file systems, as a stacking file system does on the file
+//! system it writes to: write access to a private mount, entries created and
+//! removed with their parent directory locked, renames in one directory,
+//! extended attributes and modes; plus file handles decoded on a mount and
+//! the exclusive-use bit of an inode (`I_OVL_INUSE`).
+//!
+//! Directory operations follow the VFS's `start_creating()` /
+//! `start_removing_dentry()` / `end_dirop()` protocol: the guard types below
+//! hold the parent's lock, so an entry can only be created or removed while
+//! its parent is locked, and the lock is released exactly once.
+
+use super::bindings;
+use super::nonnull_from_err_ptr;
+use super::real::{Cred, Mount, Path, RealDentry, RealFile};
+use core::ffi::CStr;
+use core::ptr::NonNull;
+use kernel::error::to_result;
+use kernel::prelude::*;
+use kernel::sync::aref::ARef;
+
+impl Path {
+    /// Whether the path's mount is read-only (`__mnt_is_readonly`).
+    pub(crate) fn mnt_is_readonly(&self) -> bool {
+        // SAFETY: the path holds a reference to its mount.
+        unsafe { bindings::rovl_h_mnt_is_readonly(self.0.mnt) }
+    }
+
+    /// Whether both paths are on the same mount.
+    pub(crate) fn same_mount(&self, other: &Path) -> bool {
+        self.0.mnt == other.0.mnt
+    }
+}
+
+impl RealDentry {
+    /// Whether `self` is `ancestor` or below it (`is_subdir`).
+    pub(crate) fn is_subdir(&self, ancestor: &RealDentry) -> bool {
+        // SAFETY: both dentries are valid.
+        unsafe { bindings::is_subdir(self.as_ptr(), ancestor.as_ptr()) }
+    }
+
+    /// Whether the dentry's inode has the exclusive-use bit set.
+    pub(crate) fn is_inuse(&self) -> bool {
+        // SAFETY: the dentry is valid and, checked first, positive.
+        self.inode().is_some() && unsafe { bindings::rovl_h_is_inuse(self.as_ptr()) }
+    }
+
+    /// Whether the dentry has (weak) revalidation operations: it is on a
+    /// remote file system.
+    pub(crate) fn is_remote(&self) -> bool {
+        // SAFETY: the dentry is valid.
+        unsafe { bindings::rovl_h_d_is_remote(self.as_ptr()) }
+    }
+
+    /// Whether the dentry has a `d_real` operation (`DCACHE_OP_REAL`): it
+    /// belongs to a stacking file system.
+    pub(crate) fn has_real_op(&self) -> bool {
+        // SAFETY: the dentry is valid; `d_flags` is read racily, as the VFS
+        // does for this bit, which is set before the dentry is visible.
+        unsafe { (*self.as_ptr()).d_flags & bindings::ROVL_DCACHE_OP_REAL != 0 }
+    }
+
+    /// The UUID of the dentry's file system (`s_uuid`).
+    pub(crate) fn sb_uuid(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        // SAFETY: the super block is pinned by the dentry; `out` has 16 bytes.
+        unsafe { bindings::rovl_h_sb_uuid((*self.as_ptr()).d_sb, out.as_mut_ptr()) };
+        out
+    }
+}
+
+/// The exclusive-use bit of an inode (`I_OVL_INUSE`), held until drop.
+pub(crate) struct InUse(ARef<RealDentry>);
+
+impl InUse {
+    /// Takes the bit on `dentry`'s inode: `None` if the dentry is negative
+    /// or another user holds the bit.
+    pub(crate) fn try_take(dentry: &RealDentry) -> Option<InUse> {
+        dentry.inode()?;
+        // SAFETY: the dentry is valid and positive.
+        unsafe { bindings::rovl_h_inuse_trylock(dentry.as_ptr()) }.then(|| InUse(dentry.into()))
+    }
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        // SAFETY: the dentry is positive (checked in `try_take`, and a
+        // referenced positive dentry stays positive) and we hold the bit.
+        unsafe { bindings::rovl_h_inuse_unlock(self.0.as_ptr()) };
+    }
+}
+
+/// A new random UUID (`uuid_gen`).
+pub(crate) fn uuid_gen() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    // SAFETY: `out` has 16 bytes.
+    unsafe { bindings::rovl_h_uuid_gen(out.as_mut_ptr()) };
+    out
+}
+
+/// `RENAME_WHITEOUT`: a rename that leaves a 0/0 character device behind.
+pub(crate) const RENAME_WHITEOUT: u32 = bindings::ROVL_RENAME_WHITEOUT;
+
+impl Mount {
+    /// Clones the mount of `path` into a private, writable mount rooted at
+    /// `path`'s dentry, without the atime flags of the original.
+    pub(crate) fn clone_private(path: &Path) -> Result<Mount> {
+        // SAFETY: `path` is valid.
+        let mnt = nonnull_from_err_ptr(unsafe { bindings::clone_private_mount(&path.0) })?;
+        // SAFETY: the new mount is private to us and not yet visible.
+        unsafe { bindings::rovl_h_mnt_clear_atime_flags(mnt.as_ptr()) };
+        Ok(Mount(mnt))
+    }
+
+    /// Write access to the mount (`mnt_want_write`), held until the guard
+    /// is dropped (`mnt_drop_write`).
+    pub(crate) fn want_write(&self) -> Result<WriteAccess<'_>> {
+        // SAFETY: the mount is valid.
+        to_result(unsafe { bindings::rovl_h_mnt_want_write(self.0.as_ptr()) })?;
+        Ok(WriteAccess { mnt: self })
+    }
+
+    /// Decodes a file handle (`fid`, `fh_type`) on this mount
+    /// (`exportfs_decode_fh`).  With `connected`, a directory is only
+    /// accepted hashed and below the mount's root.
+    pub(crate) fn decode_fh(&self, fid: &[u8], fh_type: i32, connected: bool) -> Result<ARef<RealDentry>> {
+        // The handle is an array of 32-bit words: copy it aligned.
+        let mut words = [0u32; 32];
+        let n = fid.len() / 4;
+        if fid.len() % 4 != 0 || n > words.len() {
+            return Err(super::estale());
+        }
+        for (i, w) in words.iter_mut().enumerate().take(n) {
+            if let Some(&[a, b, c, d]) = fid.get(i * 4..i * 4 + 4) {
+                *w = u32::from_ne_bytes([a, b, c, d]);
+            }
+        }
+        // SAFETY: the mount is valid; `words` holds `n` words.
+        let d = unsafe {
+            bindings::rovl_h_decode_fh(self.0.as_ptr(), words.as_ptr().cast(), n as i32, fh_type, connected)
+        };
+        // SAFETY: a referenced dentry on success.
+        nonnull_from_err_ptr(d).map(|d| unsafe { RealDentry::from_owned(d) })
+    }
+}
+
+/// Write access to a mount (`mnt_want_write`); every change goes through it.
+pub(crate) struct WriteAccess<'a> {
+    mnt: &'a Mount,
+}
+
+impl Drop for WriteAccess<'_> {
+    fn drop(&mut self) {
+        // SAFETY: paired with the successful mnt_want_write in `want_write`.
+        unsafe { bindings::rovl_h_mnt_drop_write(self.mnt.0.as_ptr()) };
+    }
+}
+
+impl<'a> WriteAccess<'a> {
+    /// Looks `name` up in `parent` and locks `parent` for creating it
+    /// (`start_creating`).  The entry may exist already.
+    pub(crate) fn start_creating<'b>(&'b self, parent: &'b RealDentry, name: &[u8]) -> Result<Creating<'b>> {
+        let len = u32::try_from(name.len()).map_err(|_| super::enametoolong())?;
+        // SAFETY: `parent` is a valid directory dentry on this mount; `name`
+        // is valid for `len` bytes.
+        let child = unsafe {
+            bindings::rovl_h_start_creating(self.mnt.idmap(), parent.as_ptr(), name.as_ptr().cast(), len)
+        };
+        Ok(Creating { wa: self, parent, child: nonnull_from_err_ptr(child)? })
+    }
+
+    /// Locks `parent` for removing `child` (`start_removing_dentry`);
+    /// `ESTALE` etc. if `child` is no longer `parent`'s child.
+    pub(crate) fn start_removing<'b>(&'b self, parent: &'b RealDentry, child: &RealDentry) -> Result<Removing<'b>> {
+        // SAFETY: both dentries are valid.
+        let child = unsafe { bindings::rovl_h_start_removing_dentry(parent.as_ptr(), child.as_ptr()) };
+        Ok(Removing { wa: self, parent, child: nonnull_from_err_ptr(child)? })
+    }
+
+    /// Renames `child` of `dir` to `new_name` in the same directory, with
+    /// rename `flags` (`start_renaming_dentry`, `vfs_rename`, `end_renaming`).
+    pub(crate) fn rename_in_dir(&self, dir: &RealDentry, child: &RealDentry, new_name: &[u8], flags: u32) -> Result {
+        let len = u32::try_from(new_name.len()).map_err(|_| super::enametoolong())?;
+        // SAFETY: the dentries are valid; `new_name` is valid for `len` bytes.
+        to_result(unsafe {
+            bindings::rovl_h_rename_in_dir(
+                self.mnt.idmap(),
+                dir.as_ptr(),
+                child.as_ptr(),
+                new_name.as_ptr().cast(),
+                len,
+                flags,
+            )
+        })
+    }
+
+    /// `vfs_setxattr`.
+    pub(crate) fn setxattr(&self, dentry: &RealDentry, name: &CStr, value: &[u8], flags: i32) -> Result {
+        // SAFETY: the dentry is valid; `name` is NUL-terminated; `value` is
+        // valid for its length.
+        to_result(unsafe {
+            bindings::rovl_h_setxattr(
+                self.mnt.idmap(),
+                dentry.as_ptr(),
+                name.as_ptr().cast(),
+                value.as_ptr().cast(),
+                value.len(),
+                flags,
+            )
+        })
+    }
+
+    /// `vfs_removexattr`.
+    pub(crate) fn removexattr(&self, dentry: &RealDentry, name: &CStr) -> Result {
+        // SAFETY: as above.
+        to_result(unsafe { bindings::rovl_h_removexattr(self.mnt.idmap(), dentry.as_ptr(), name.as_ptr().cast()) })
+    }
+
+    /// `vfs_remove_acl` of the access or (`default`) default POSIX ACL.
+    pub(crate) fn remove_acl(&self, dentry: &RealDentry, default: bool) -> Result {
+        // SAFETY: the dentry is valid.
+        to_result(unsafe { bindings::rovl_h_remove_acl(self.mnt.idmap(), dentry.as_ptr(), default) })
+    }
+
+    /// Sets the mode (`notify_change` with `ATTR_MODE`, inode locked).
+    pub(crate) fn chmod(&self, dentry: &RealDentry, mode: u16) -> Result {
+        dentry.inode().ok_or(ENOENT)?;
+        // SAFETY: the dentry is valid and positive (checked above).
+        to_result(unsafe { bindings::rovl_h_chmod(self.mnt.idmap(), dentry.as_ptr(), mode) })
+    }
+
+    /// Opens an unnamed temporary file in `dir` for writing
+    /// (`kernel_tmpfile_open`) with credentials `cred`.
+    pub(crate) fn tmpfile(&self, dir: &RealDentry, mode: u16, cred: &Cred) -> Result<RealFile> {
+        // SAFETY: the mount, dentry and credentials are valid.
+        let f = unsafe { bindings::rovl_h_tmpfile_open(self.mnt.0.as_ptr(), dir.as_ptr(), mode, cred.as_ptr()) };
+        nonnull_from_err_ptr(f).map(RealFile)
+    }
+}
+
+/// A name looked up in a directory locked for creating it
+/// (`start_creating`); the lock is released and the dentry dropped at drop
+/// (`end_creating`), or by the operation that consumes the guard.
+pub(crate) struct Creating<'a> {
+    wa: &'a WriteAccess<'a>,
+    parent: &'a RealDentry,
+    /// A referenced dentry, negative unless the name exists.
+    child: NonNull<bindings::dentry>,
+}
+
+impl Drop for Creating<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `child` came from start_creating and its lock is held.
+        unsafe { bindings::rovl_h_end_dirop(self.child.as_ptr()) };
+    }
+}
+
+impl Creating<'_> {
+    /// The entry: negative unless the name exists.
+    pub(crate) fn dentry(&self) -> &RealDentry {
+        // SAFETY: we hold a reference to `child`.
+        unsafe { RealDentry::from_raw(self.child.as_ptr()) }
+    }
+
+    /// Ends the operation and keeps a reference to the entry
+    /// (`end_creating_keep`).
+    pub(crate) fn keep(self) -> ARef<RealDentry> {
+        let d: ARef<RealDentry> = self.dentry().into();
+        drop(self);
+        d
+    }
+
+    /// `vfs_mkdir` with `mode`; the directory (which may be another dentry
+    /// than the one looked up) with the lock released.
+    pub(crate) fn mkdir(self, mode: u16) -> Result<ARef<RealDentry>> {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: the parent is locked and `child` is its negative child;
+        // vfs_mkdir consumes `child` (and the lock on failure).
+        let de = unsafe { bindings::rovl_h_mkdir(this.wa.mnt.idmap(), this.parent.as_ptr(), this.child.as_ptr(), mode) };
+        let de = nonnull_from_err_ptr(de)?;
+        // SAFETY: on success `de` is referenced and its parent still locked:
+        // take a reference for the caller and end the operation.
+        unsafe {
+            let d: ARef<RealDentry> = RealDentry::from_raw(de.as_ptr()).into();
+            bindings::rovl_h_end_dirop(de.as_ptr());
+            Ok(d)
+        }
+    }
+
+    /// `vfs_create` of a regular file with `mode`; the new file, with the
+    /// lock released.
+    pub(crate) fn create(self, mode: u16) -> Result<ARef<RealDentry>> {
+        // SAFETY: the parent is locked and `child` is its negative child.
+        to_result(unsafe { bindings::rovl_h_create(self.wa.mnt.idmap(), self.child.as_ptr(), mode) })?;
+        Ok(self.keep())
+    }
+}
+
+/// A child locked in its directory for removal (`start_removing_dentry`);
+/// released at drop (`end_removing`).
+pub(crate) struct Removing<'a> {
+    wa: &'a WriteAccess<'a>,
+    parent: &'a RealDentry,
+    child: NonNull<bindings::dentry>,
+}
+
+impl Drop for Removing<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `child` came from start_removing_dentry, lock held.
+        unsafe { bindings::rovl_h_end_dirop(self.child.as_ptr()) };
+    }
+}
+
+impl Removing<'_> {
+    /// The child.
+    pub(crate) fn dentry(&self) -> &RealDentry {
+        // SAFETY: we hold a reference to `child`.
+        unsafe { RealDentry::from_raw(self.child.as_ptr()) }
+    }
+
+    /// `vfs_rmdir`.
+    pub(crate) fn rmdir(&self) -> Result {
+        // SAFETY: the parent is locked and `child` is its child.
+        to_result(unsafe { bindings::rovl_h_rmdir(self.wa.mnt.idmap(), self.parent.as_ptr(), self.child.as_ptr()) })
+    }
+
+    /// `vfs_unlink`.
+    pub(crate) fn unlink(&self) -> Result {
+        // SAFETY: the parent is locked and `child` is its child.
+        to_result(unsafe { bindings::rovl_h_unlink(self.wa.mnt.idmap(), self.parent.as_ptr(), self.child.as_ptr()) })
+    }
+}
