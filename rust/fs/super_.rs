@@ -114,6 +114,14 @@ pub(crate) struct OvlFs {
     time_gran: u32,
 }
 
+impl Drop for OvlFs {
+    /// Dentries on the layers go before the layers' private mounts.
+    fn drop(&mut self) {
+        self._workdirs = None;
+        self.root_stack.clear();
+    }
+}
+
 impl OvlFs {
     /// The xattr name space of the overlay's own xattrs.
     pub(crate) fn xattr_ns(&self) -> XattrNs {
