@@ -43,6 +43,8 @@ pub(crate) mod flag {
     pub(crate) const UPPERDATA: usize = 1 << 4;
     /// An upper directory that holds copied-up entries (`overlay.impure`).
     pub(crate) const IMPURE: usize = 1 << 5;
+    /// The upper inode is (a hard link of) an index entry (`OVL_INDEX`).
+    pub(crate) const INDEX: usize = 1 << 6;
 }
 
 /// The data of a metacopy file whose data lies in a data-only layer,
@@ -56,11 +58,11 @@ pub(crate) struct LazyData {
 
 /// Per-inode data (`struct ovl_inode` + `struct ovl_entry`).
 pub(crate) struct OvlInode {
-    /// The upper dentry (layer 0) if `upper`, then the lower stack, top
-    /// first (`oi->__upperdentry`, `oe->__lowerstack`).
+    /// The upper dentry (layer 0), set once: at lookup, or by copy-up
+    /// (`oi->__upperdentry`).
+    upper: SetOnce<OvlPath>,
+    /// The lower stack, top first (`oe->__lowerstack`).
     pub(crate) stack: KVec<OvlPath>,
-    /// `stack[0]` is the upper dentry.
-    pub(crate) upper: bool,
     /// The lazily looked-up data of a metacopy file, if any.
     pub(crate) lazy_data: Option<LazyData>,
     /// `enum ovl_inode_flag` bits.
@@ -85,7 +87,7 @@ impl OvlInode {
         if ft != FileType::Reg {
             return false;
         }
-        if self.upper {
+        if self.has_upper() {
             return !self.test(flag::UPPERDATA);
         }
         self.numlower() > 1
@@ -93,51 +95,59 @@ impl OvlInode {
 
     /// The upper dentry, if any (`ovl_i_dentry_upper`).
     pub(crate) fn upper(&self) -> Option<&OvlPath> {
-        if self.upper {
-            self.stack.first()
-        } else {
-            None
-        }
+        self.upper.as_ref()
+    }
+
+    /// Whether the inode has an upper dentry.
+    pub(crate) fn has_upper(&self) -> bool {
+        self.upper.as_ref().is_some()
     }
 
     /// The lower stack (`ovl_lowerstack`).
     pub(crate) fn lowers(&self) -> &[OvlPath] {
-        self.stack.get(usize::from(self.upper)..).unwrap_or(&[])
+        &self.stack
+    }
+
+    /// The upper dentry, then the lower stack.
+    pub(crate) fn all_layers(&self) -> impl Iterator<Item = &OvlPath> {
+        Iterator::chain(self.upper.as_ref().into_iter(), self.stack.iter())
     }
 
     /// The number of lower layers, the lazy data counted (`ovl_numlower`).
     pub(crate) fn numlower(&self) -> usize {
-        self.lowers().len() + usize::from(self.lazy_data.is_some())
+        self.stack.len() + usize::from(self.lazy_data.is_some())
     }
 
     /// The real path metadata comes from: the upper dentry, else the top
     /// of the lower stack (`ovl_i_path_real`).
     pub(crate) fn real(&self) -> Result<&OvlPath> {
-        self.stack.first().ok_or(EIO)
+        self.upper.as_ref().or(self.stack.first()).ok_or(EIO)
     }
 
     /// The real path data comes from (`ovl_i_path_realdata`): the upper
     /// dentry if it has the data, else the bottom of the stack or the
     /// lazily found data; `None` if not looked up yet.
     pub(crate) fn lowerdata(&self) -> Option<&OvlPath> {
-        if self.upper && self.test(flag::UPPERDATA) {
-            return self.stack.first();
+        if let Some(u) = self.upper.as_ref() {
+            if self.test(flag::UPPERDATA) {
+                return Some(u);
+            }
         }
         match &self.lazy_data {
             Some(l) => l.found.as_ref(),
-            None => self.lowers().last(),
+            None => self.stack.last(),
         }
     }
 
     /// A merged directory (`OVL_TYPE_MERGE`).
     pub(crate) fn is_merge(&self) -> bool {
-        (self.upper && self.numlower() > 0) || self.numlower() > 1
+        (self.has_upper() && self.numlower() > 0) || self.numlower() > 1
     }
 
     /// The upper inode has a copy-up origin whose inode number it uses
     /// (`OVL_TYPE_ORIGIN`).
     pub(crate) fn has_origin(&self) -> bool {
-        self.upper && self.numlower() > 0 && self.test(flag::CONST_INO)
+        self.has_upper() && self.numlower() > 0 && self.test(flag::CONST_INO)
     }
 }
 
@@ -172,29 +182,52 @@ fn is_impuredir(ofs: &OvlFs, dentry: &RealDentry) -> bool {
     ofs.upper.as_ref().is_some_and(|u| ofs.dir_xattr_val(u, dentry, OvlXattr::Impure) == b'y')
 }
 
-fn new_data(ofs: &OvlFs, stack: KVec<OvlPath>, upper: bool, lazy_data: Option<LazyData>, is_dir: bool, mut flags: usize) -> Result<OvlInode> {
-    let real = stack.first().ok_or(EIO)?;
+fn new_data(
+    ofs: &OvlFs,
+    upper: Option<ARef<RealDentry>>,
+    stack: KVec<OvlPath>,
+    lazy_data: Option<LazyData>,
+    is_dir: bool,
+    mut flags: usize,
+) -> Result<OvlInode> {
+    let real = match &upper {
+        Some(u) => (0, u),
+        None => {
+            let p = stack.first().ok_or(EIO)?;
+            (p.layer, &p.dentry)
+        }
+    };
     if is_dir {
         // A directory that may hold whiteouts: merged, or with an origin
         // (it was copied up by an overlay that used it as upper).
-        let layer = ofs.layer(real.layer)?;
-        if stack.len() > 1 || ofs.with_creds(|| ofs.has_xattr(layer, &real.dentry, OvlXattr::Origin)) {
+        let layer = ofs.layer(real.0)?;
+        if (upper.is_some() && !stack.is_empty())
+            || stack.len() > 1
+            || ofs.with_creds(|| ofs.has_xattr(layer, real.1, OvlXattr::Origin))
+        {
             flags |= flag::WHITEOUTS;
         }
-    }
-    if upper && is_dir && ofs.with_creds(|| is_impuredir(ofs, &real.dentry)) {
-        flags |= flag::IMPURE;
+        if upper.is_some() && ofs.with_creds(|| is_impuredir(ofs, real.1)) {
+            flags |= flag::IMPURE;
+        }
     }
     let dir_cache = if is_dir { Some(KBox::pin_init(new_mutex!(None), GFP_KERNEL)?) } else { None };
-    Ok(OvlInode { stack, upper, lazy_data, flags: AtomicUsize::new(flags), dir_cache })
+    let up = SetOnce::new();
+    if let Some(u) = upper {
+        up.populate(OvlPath { layer: 0, dentry: u });
+    }
+    Ok(OvlInode { upper: up, stack, lazy_data, flags: AtomicUsize::new(flags), dir_cache })
 }
 
 /// `ovl_hash_bylower`: whether the inode is hashed by its lower inode
 /// (whose number it then keeps) rather than its upper one.
-fn hash_bylower(ofs: &OvlFs, upper: bool, lower: Option<&RealDentry>) -> bool {
+fn hash_bylower(ofs: &OvlFs, upper: bool, lower: Option<&RealDentry>, index: bool) -> bool {
     let Some(lower) = lower else {
         return false;
     };
+    if index {
+        return true;
+    }
     if ofs.upper.is_none() {
         return true;
     }
@@ -210,7 +243,7 @@ fn hash_bylower(ofs: &OvlFs, upper: bool, lower: Option<&RealDentry>) -> bool {
 
 /// `ovl_get_nlink`: the nlink of an upper hard link of a lower inode, from
 /// `overlay.nlink`.
-fn get_nlink(ofs: &OvlFs, lower: Option<&RealDentry>, upper: Option<&RealDentry>, fallback: u32) -> u32 {
+pub(crate) fn get_nlink(ofs: &OvlFs, lower: Option<&RealDentry>, upper: Option<&RealDentry>, fallback: u32) -> u32 {
     let (Some(lower), Some(upper)) = (lower, upper) else {
         return fallback;
     };
@@ -261,10 +294,11 @@ pub(crate) fn get_inode(
     lazy_data: Option<LazyData>,
     digest: bool,
     uppermetacopy: bool,
+    index: bool,
 ) -> Result<ARef<INode<Rovl>>> {
     let ofs = sb.data();
     let lower = lowers.first();
-    let bylower = hash_bylower(ofs, upper.is_some(), lower.map(|p| &*p.dentry));
+    let bylower = hash_bylower(ofs, upper.is_some(), lower.map(|p| &*p.dentry), index);
     let realinode = match (&upper, lower) {
         (Some(u), _) => u.inode().ok_or(EIO)?,
         (None, Some(l)) => l.dentry.inode().ok_or(EIO)?,
@@ -282,21 +316,13 @@ pub(crate) fn get_inode(
     if digest {
         flags |= flag::HAS_DIGEST;
     }
+    if index {
+        flags |= flag::INDEX;
+    }
     if upper.is_some() && !uppermetacopy {
         flags |= flag::UPPERDATA;
     }
-    let has_upper = upper.is_some();
-    let build = |stack_upper: Option<ARef<RealDentry>>, lowers: KVec<OvlPath>| -> Result<KVec<OvlPath>> {
-        let mut stack = KVec::with_capacity(lowers.len() + 1, GFP_KERNEL)?;
-        if let Some(u) = stack_upper {
-            stack.push(OvlPath { layer: 0, dentry: u }, GFP_KERNEL)?;
-        }
-        for p in lowers {
-            stack.push(p, GFP_KERNEL)?;
-        }
-        Ok(stack)
-    };
-    if has_upper || bylower {
+    if upper.is_some() || bylower {
         let key_inode = if bylower { lower.and_then(|l| l.dentry.inode()).ok_or(EIO)? } else { realinode };
         let key = key_inode.id();
         let key_ino = key_inode.ino();
@@ -315,7 +341,7 @@ pub(crate) fn get_inode(
             IGet::Existing(inode) => Ok(inode),
             IGet::New(new) => {
                 let ino = map_ino(ofs, key_ino, fsid, is_dir);
-                let data = new_data(ofs, build(upper, lowers)?, has_upper, lazy_data, is_dir, flags)?;
+                let data = new_data(ofs, upper, lowers, lazy_data, is_dir, flags)?;
                 let attrs = attrs.inode().ok_or(EIO)?;
                 Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink, dont_cache_acl: true }, data))
             }
@@ -327,7 +353,7 @@ pub(crate) fn get_inode(
         let ri = real.inode().ok_or(EIO)?;
         let ino = map_ino(ofs, ri.ino(), lower_fsid, is_dir);
         let nlink = if is_dir { 1 } else { ri.nlink() };
-        let data = new_data(ofs, build(None, lowers)?, false, lazy_data, is_dir, flags)?;
+        let data = new_data(ofs, None, lowers, lazy_data, is_dir, flags)?;
         let new = sb.new_inode()?;
         Ok(new.init(&INodeParams { attrs_from: ri, ino, nlink, dont_cache_acl: true }, data))
     }
@@ -335,16 +361,21 @@ pub(crate) fn get_inode(
 
 /// The root inode (`ovl_get_root`): not hashed, always iterated merged;
 /// with an upper layer it has the upper root's inode number.
-pub(crate) fn get_root_inode(sb: &SuperBlock<Rovl, crate::vfs::fs::New>, stack: KVec<OvlPath>, upper: bool) -> Result<ARef<INode<Rovl>>> {
+pub(crate) fn get_root_inode(
+    sb: &SuperBlock<Rovl, crate::vfs::fs::New>,
+    upper: Option<ARef<RealDentry>>,
+    stack: KVec<OvlPath>,
+) -> Result<ARef<INode<Rovl>>> {
     let ofs = sb.data();
-    let top = stack.first().ok_or(EIO)?;
-    let real: ARef<RealDentry> = top.dentry.clone();
+    let (real, fsid): (ARef<RealDentry>, usize) = match (&upper, stack.first()) {
+        (Some(u), _) => (u.clone(), 0),
+        (None, Some(top)) => (top.dentry.clone(), ofs.layer(top.layer)?.fsid),
+        (None, None) => return Err(EIO),
+    };
     let attrs = real.inode().ok_or(EIO)?;
-    let fsid = ofs.layer(top.layer)?.fsid;
     let ino = map_ino(ofs, attrs.ino(), fsid, true);
-    let flags = if upper { flag::UPPERDATA } else { flag::CONST_INO };
-    let data = new_data(ofs, stack, upper, None, true, flags)?;
-    data.flags.fetch_or(flag::WHITEOUTS, Ordering::Relaxed);
+    let flags = if upper.is_some() { flag::UPPERDATA } else { flag::CONST_INO };
+    let data = new_data(ofs, upper, stack, None, true, flags | flag::WHITEOUTS)?;
     let new = sb.new_inode()?;
     Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink: 1, dont_cache_acl: true }, data))
 }
@@ -387,7 +418,7 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
     ofs.with_creds(|| layer.mnt.getattr(&real.dentry, stat, mask, flags))?;
     let mut fsid = 0;
     if !is_dir || ofs.same_dev() {
-        if !oi.upper {
+        if !oi.has_upper() {
             fsid = layer.fsid;
         } else if oi.has_origin() {
             // The copy-up origin's inode number, unless a broken hard link
@@ -397,7 +428,7 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
             let mut ls = Kstat::new();
             let lmask = crate::vfs::real::STATX_BLOCKS | if is_dir { 0 } else { crate::vfs::real::STATX_NLINK };
             ofs.with_creds(|| ll.mnt.getattr(&lower.dentry, &mut ls, lmask, flags))?;
-            if is_dir || ls.nlink() == 1 {
+            if oi.test(flag::INDEX) || is_dir || ls.nlink() == 1 {
                 fsid = ll.fsid;
                 stat.set_ino(ls.ino());
             }
@@ -429,6 +460,11 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
         // Counting subdirectories of all layers is not worth it: nlink=1
         // pacifies find and other utilities.
         stat.set_nlink(1);
+    }
+    // An indexed inode's nlink counts the upper hard links and the lower
+    // ones not covered, not the index entry itself.
+    if !is_dir && oi.test(flag::INDEX) {
+        stat.set_nlink(inode.nlink());
     }
     Ok(())
 }

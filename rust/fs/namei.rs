@@ -16,6 +16,7 @@ use crate::logic::xattr::OvlXattr;
 use crate::vfs::dentry::Unhashed;
 use crate::vfs::inode::INode;
 use crate::vfs::real::RealDentry;
+use crate::vfs::write::WriteAccess;
 use crate::vfs::FileType;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
@@ -150,34 +151,223 @@ fn check_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
             return Ok(None);
         }
     };
-    // ovl_check_origin_fh
+    match check_origin_fh(ofs, &fb, false, Some(upper)) {
+        Ok(o) => Ok(Some(o)),
+        Err(e) if e == crate::vfs::estale() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `ovl_check_origin_fh`: the lower dentry the handle `fb` names, on the
+/// first lower layer that decodes it; `ESTALE` if none does or (with
+/// `upper`) it is of another type than `upper`.
+pub(crate) fn check_origin_fh(ofs: &OvlFs, fb: &fh::Fb<'_>, connected: bool, upper: Option<&RealDentry>) -> Result<OvlPath> {
     let mut found = None;
     for idx in 1..=ofs.numlowerlayer() {
         let l = ofs.layer(idx)?;
         if l.fsid != 0 && ofs.bad_uuid(l.fsid) {
             continue;
         }
-        match decode_real_fh(ofs, &fb, l, false) {
-            Ok(Some(d)) => {
-                found = Some(OvlPath { layer: idx, dentry: d });
-                break;
-            }
-            Ok(None) => {}
-            Err(e) if e == crate::vfs::estale() => return Ok(None),
-            Err(e) => return Err(e),
+        if let Some(d) = decode_real_fh(ofs, fb, l, connected)? {
+            found = Some(OvlPath { layer: idx, dentry: d });
+            break;
         }
     }
-    let Some(o) = found else {
-        return Ok(None);
+    let o = found.ok_or(crate::vfs::estale())?;
+    if let Some(upper) = upper {
+        let (ut, ot) = (upper.file_type(), o.dentry.file_type());
+        if !ofs.is_whiteout(ofs.layer(0)?, upper) && ut != ot {
+            upper.with_name(|n| {
+                warn_rl!("invalid origin ({}, ftype={:?}, origin ftype={:?}).\n", kernel::str::BStr::from_bytes(n), ut, ot)
+            });
+            return Err(crate::vfs::estale());
+        }
+    }
+    Ok(o)
+}
+
+/// `ovl_get_fh` for comparisons (`ovl_verify_fh`): the stored handle's
+/// bytes, `ENODATA` when there is none or it cannot be read.
+fn stored_fh(ofs: &OvlFs, dentry: &RealDentry, ox: OvlXattr) -> Result<KVec<u8>> {
+    let layer = ofs.layer(0)?;
+    let value = match ofs.getxattr_value(layer, dentry, ox) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Err(crate::vfs::enodata()),
+        Err(e) => {
+            warn_rl!("failed to get origin ({})\n", e.to_errno());
+            return Err(crate::vfs::enodata());
+        }
     };
-    let (ut, ot) = (upper.file_type(), o.dentry.file_type());
-    if !ofs.is_whiteout(layer, upper) && ut != ot {
-        upper.with_name(|n| {
-            warn_rl!("invalid origin ({}, ftype={:?}, origin ftype={:?}).\n", kernel::str::BStr::from_bytes(n), ut, ot)
+    match fh::fh_from_xattr(&value) {
+        Ok(Some(fb)) => {
+            let mut v = KVec::new();
+            v.extend_from_slice(fb.as_bytes(), GFP_KERNEL)?;
+            Ok(v)
+        }
+        Ok(None) => Err(crate::vfs::enodata()),
+        Err(_) => {
+            warn_rl!("{} ({:?})\n", fh::INVALID_ORIGIN_MSG, kernel::str::BStr::from_bytes(&value));
+            Err(crate::vfs::enodata())
+        }
+    }
+}
+
+/// `ovl_verify_set_fh`: `dentry`'s (upper layer) xattr `ox` must hold the
+/// handle `fb`; stored if missing and `set` (write access given).
+pub(crate) fn verify_set_fh(ofs: &OvlFs, wa: Option<&WriteAccess<'_>>, dentry: &RealDentry, ox: OvlXattr, fb: &[u8]) -> Result {
+    match stored_fh(ofs, dentry, ox) {
+        Ok(v) if v.as_slice() == fb => Ok(()),
+        Ok(_) => Err(crate::vfs::estale()),
+        Err(e) if e == crate::vfs::enodata() => match wa {
+            Some(wa) => {
+                let mut nb = [0u8; 32];
+                wa.setxattr(dentry, util::xattr_name(ofs.xattr_ns(), ox, &mut nb), fb, 0)
+            }
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// `ovl_verify_origin_xattr`: `dentry`'s xattr `ox` must hold the handle
+/// of `real` (stored if missing with write access `wa`).
+pub(crate) fn verify_origin_xattr(
+    ofs: &OvlFs,
+    wa: Option<&WriteAccess<'_>>,
+    dentry: &RealDentry,
+    ox: OvlXattr,
+    real: &RealDentry,
+    is_upper: bool,
+) -> Result {
+    let r = real
+        .inode()
+        .ok_or(EIO)
+        .and_then(|i| super::copy_up::encode_real_fh(ofs, i, is_upper))
+        .and_then(|fb| verify_set_fh(ofs, wa, dentry, ox, &fb));
+    if let Err(e) = r {
+        let ino = real.inode().map_or(0, |i| i.ino());
+        real.with_name(|n| {
+            warn_rl!(
+                "failed to verify {} ({}, ino={}, err={})\n",
+                if is_upper { "upper" } else { "origin" },
+                kernel::str::BStr::from_bytes(n),
+                ino,
+                e.to_errno()
+            )
         });
+    }
+    r
+}
+
+/// `ovl_get_index_name`: the name of the index entry of lower `origin`
+/// on `layer` (the hex of its handle); `None` when the layer's handles
+/// cannot be decoded.
+fn index_name_of(ofs: &OvlFs, layer: &Layer, origin: &RealDentry) -> Result<Option<KVec<u8>>> {
+    if !layer.can_decode_fh {
         return Ok(None);
     }
-    Ok(Some(o))
+    let fb = super::copy_up::encode_real_fh(ofs, origin.inode().ok_or(EIO)?, false)?;
+    let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
+    let mut out = KVec::from_elem(0u8, fb.as_bytes().len() * 2, GFP_KERNEL)?;
+    let n = fh::index_name(&fb, &mut out).map_err(|_| EIO)?.len();
+    out.truncate(n);
+    Ok(Some(out))
+}
+
+/// `ovl_lookup_index`: the index entry of the lower inode `origin` (on
+/// `layer`); with `upper`, an entry of another inode is not this one's.
+pub(crate) fn lookup_index(
+    ofs: &OvlFs,
+    upper: Option<&RealDentry>,
+    layer: &Layer,
+    origin: &RealDentry,
+) -> Result<Option<ARef<RealDentry>>> {
+    let Some(indexdir) = ofs.indexdir() else {
+        return Ok(None);
+    };
+    let Some(name) = index_name_of(ofs, layer, origin)? else {
+        return Ok(None);
+    };
+    let up = ofs.layer(0)?;
+    let index = match up.mnt.lookup_positive(indexdir, &name) {
+        Ok(Some(i)) => i,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            warn_rl!(
+                "failed inode index lookup (ino={}, key={}, err={});\noverlayfs: mount with '-o index=off' to disable inodes index.\n",
+                origin.inode().map_or(0, |i| i.ino()),
+                kernel::str::BStr::from_bytes(&name),
+                e.to_errno()
+            );
+            return Err(e);
+        }
+    };
+    let (it, ot) = (index.file_type(), origin.file_type());
+    if util::dentry_weird(&index, up.has_encoding) || ofs.is_whiteout(up, &index) || it != ot {
+        index.with_name(|n| {
+            warn_rl!("bad index found (index={}, ftype={:?}, origin ftype={:?}).\n", kernel::str::BStr::from_bytes(n), it, ot)
+        });
+        return Err(EIO);
+    }
+    if origin.can_lookup() {
+        // Directory index entries exist with nfs_export only, which rovl
+        // does not offer with an upper layer yet.
+        return Ok(None);
+    }
+    if let Some(u) = upper {
+        if u.inode().map(|i| i.id()) != index.inode().map(|i| i.id()) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(index))
+}
+
+/// `ovl_verify_index` for a read-only mount: a non-directory index entry
+/// must be named by the handle of its origin, which its `overlay.origin`
+/// holds; `ENOENT` for an orphan entry (all its lower aliases gone).
+pub(crate) fn verify_index(ofs: &OvlFs, index: &RealDentry) -> Result {
+    let Some(inode) = index.inode() else {
+        return Ok(());
+    };
+    let r = (|| -> Result {
+        let mut buf = [0u8; fh::FB_MAX_LEN];
+        let fb = index
+            .with_name(|n| fh::fb_from_index_name(n, &mut buf).map(|fb| {
+                let mut v = KVec::new();
+                v.extend_from_slice(fb.as_bytes(), GFP_KERNEL).map(|_| v)
+            }))
+            .map_err(|_| EINVAL)??;
+        if ofs.is_whiteout(ofs.layer(0)?, index) || index.can_lookup() {
+            return Ok(());
+        }
+        let stored = stored_fh(ofs, index, OvlXattr::Origin)?;
+        if stored.as_slice() != fb.as_slice() {
+            return Err(crate::vfs::estale());
+        }
+        if inode.nlink() == 1 {
+            let fbv = fh::check_fb(&fb).map_err(|_| EINVAL)?;
+            let origin = check_origin_fh(ofs, &fbv, false, Some(index))?;
+            if super::inode::get_nlink(ofs, Some(&origin.dentry), Some(index), 0) == 0 {
+                return Err(ENOENT);
+            }
+        }
+        Ok(())
+    })();
+    match r {
+        Err(e) if e == ENOENT => {
+            index.with_name(|n| {
+                warn_rl!("orphan index entry ({}, ftype={:?}, nlink={})\n", kernel::str::BStr::from_bytes(n), index.file_type(), inode.nlink())
+            });
+            Err(e)
+        }
+        Err(e) => {
+            index.with_name(|n| {
+                warn_rl!("failed to verify index ({}, ftype={:?}, err={})\n", kernel::str::BStr::from_bytes(n), index.file_type(), e.to_errno())
+            });
+            Err(e)
+        }
+        Ok(()) => Ok(()),
+    }
 }
 
 /// `ovl_decode_real_fh`: the dentry a stored file handle names on `layer`;
@@ -380,6 +570,7 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
     let mut origin: Option<OvlPath> = None;
     let mut uppermetacopy = false;
     let mut upperopaque = false;
+    let mut verified_origin: Option<usize> = None;
 
     ofs.with_creds(|| -> Result {
         // The parent stack, switched to the root's after an absolute
@@ -435,6 +626,14 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
             let Some(this) = this else {
                 continue;
             };
+            // With index=on, the origin of a non-directory upper must be
+            // the lower found by path (a metacopy file's data).
+            if let Some(up) = &upperdentry {
+                if stack.is_empty() && !d.is_dir && ofs.config.index && origin.is_some() {
+                    verify_origin_xattr(ofs, None, up, OvlXattr::Origin, &this, false)?;
+                    verified_origin = Some(layer_idx);
+                }
+            }
             if upperdentry.is_none() && stack.is_empty() && !d.is_dir && d.metacopy != 0 {
                 metacopy_size = d.metacopy;
             }
@@ -476,7 +675,37 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
         // A copied-up file: its origin, found by file handle, gives its
         // inode number.
         if let Some(o) = origin.take() {
+            verified_origin = Some(o.layer);
             stack.push(o, GFP_KERNEL)?;
+        }
+    }
+    // The index: looked up by the origin of a non-directory (verified if
+    // there is an upper), or by the lower found without upper.
+    let mut index = false;
+    let index_origin = if upperdentry.is_some() { verified_origin.and(stack.first()) } else { stack.first() };
+    if let Some(o) = index_origin {
+        if !d.is_dir && ofs.indexdir().is_some() {
+            let layer = ofs.layer(o.layer)?;
+            let found = ofs.with_creds(|| lookup_index(ofs, upperdentry.as_deref(), layer, &o.dentry))?;
+            if let Some(ix) = found {
+                index = true;
+                if upperdentry.is_none() {
+                    // Copied up through another hard link: the index is
+                    // the upper inode.
+                    let up = ofs.layer(0)?;
+                    let mc = ofs.with_creds(|| -> Result<usize> {
+                        let _ = get_redirect(ofs, up, &ix)?;
+                        check_metacopy_size(ofs, up, &ix)
+                    })?;
+                    d.metacopy = mc;
+                    uppermetacopy = mc != 0;
+                    metacopy_size = mc;
+                    if !check_follow_redirect(ofs, &d, dname) {
+                        return Err(EPERM);
+                    }
+                    upperdentry = Some(ix);
+                }
+            }
         }
     }
     let mut reval = inode::stack_reval(&stack);
@@ -502,7 +731,7 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
         lazy = None;
     }
     let digest = metacopy_size > metacopy::MIN_SIZE;
-    inode::get_inode(sb, upperdentry, stack, lazy, digest, uppermetacopy).map(Some)
+    inode::get_inode(sb, upperdentry, stack, lazy, digest, uppermetacopy, index).map(Some)
 }
 
 /// `ovl_maybe_lookup_lowerdata`: looks up the data of a metacopy file in

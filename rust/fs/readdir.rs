@@ -97,11 +97,11 @@ fn read_merged(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<DirC
     let xino = ofs.xino_bits() > 0;
     let has_xwhiteouts_flag = dentry.flags() & super::DENTRY_XWHITEOUTS != 0;
     let impure = oi.test(flag::IMPURE);
-    let lowest = oi.stack.len().saturating_sub(1);
-    for (depth, p) in oi.stack.iter().enumerate() {
+    let lowest = oi.all_layers().count().saturating_sub(1);
+    for (depth, p) in oi.all_layers().enumerate() {
         let layer = ofs.layer(p.layer)?;
         let in_xwhiteouts_dir = layer.has_xwhiteouts() && has_xwhiteouts_flag;
-        let is_upper = depth == 0 && oi.upper;
+        let is_upper = p.layer == 0;
         let depth = u16::try_from(depth).map_err(|_| EIO)?;
         let file = path_open(ofs, p.layer, &p.dentry, open_flags::RDONLY | open_flags::LARGEFILE)?;
         let first_new = all.len();
@@ -251,7 +251,7 @@ fn cache_update(
             Err(err) => (ino, Err(err)),
         };
     }
-    if ofs.xino_bits() == 0 || oi.upper {
+    if ofs.xino_bits() == 0 || oi.has_upper() {
         return (ino, Ok(()));
     }
     match top_fsid(ofs, &this) {
@@ -436,7 +436,7 @@ fn iterate_real(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> Re
 /// `ovl_is_impure_dir`: a pure upper directory with copied-up entries.
 fn is_impure_dir(file: &File<Rovl>) -> bool {
     let oi = file.inode().data();
-    oi.upper && oi.test(flag::IMPURE)
+    oi.has_upper() && oi.test(flag::IMPURE)
 }
 
 /// `ovl_need_adjust_d_ino`.
@@ -545,4 +545,48 @@ fn workdir_cleanup_recurse(ofs: &WorkCtx<'_>, wa: &WriteAccess<'_>, dir: &RealDe
         workdir_cleanup(ofs, wa, dir, &child, level)?;
     }
     Ok(())
+}
+
+/// `ovl_indexdir_cleanup`: removes stale and orphan index entries and
+/// leftovers of interrupted index operations (read-only mounts: no entry
+/// is whited out, as only `nfs_export` does that).
+pub(crate) fn indexdir_cleanup(ofs: &OvlFs, wctx: &WorkCtx<'_>, wa: &WriteAccess<'_>, indexdir: &RealDentry) -> Result {
+    let r = (|| -> Result {
+        let f = wctx.mnt.open(indexdir, open_flags::RDONLY, wctx.cred)?;
+        let mut names: KVec<KVec<u8>> = KVec::new();
+        let mut err = Ok(());
+        f.read_dir(&mut |e| {
+            if e.name == b"." || e.name == b".." {
+                return true;
+            }
+            let mut v = KVec::new();
+            if let Err(x) = v.extend_from_slice(e.name, GFP_KERNEL).and_then(|_| names.push(v, GFP_KERNEL).map_err(Into::into)) {
+                err = Err(x);
+                return false;
+            }
+            true
+        })?;
+        err?;
+        drop(f);
+        for name in names.iter() {
+            let Some(index) = wctx.mnt.lookup_positive(indexdir, name)? else {
+                continue;
+            };
+            // A leftover of an interrupted index create or cleanup.
+            if name.first() == Some(&b'#') {
+                workdir_cleanup(wctx, wa, indexdir, &index, 1)?;
+                continue;
+            }
+            match super::namei::verify_index(ofs, &index) {
+                Ok(()) => {}
+                Err(e) if e == crate::vfs::estale() || e == ENOENT => super::super_::cleanup(wa, indexdir, &index)?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = &r {
+        pr_err!("failed index dir cleanup ({})\n", e.to_errno());
+    }
+    r
 }

@@ -37,6 +37,9 @@ pub(crate) struct Layer {
     pub(crate) has_encoding: bool,
     /// xattr whiteouts were found on this layer.
     has_xwhiteouts: AtomicBool,
+    /// File handles of the layer's file system can be decoded
+    /// (`ovl_can_decode_fh`, with the mounter's privileges).
+    pub(crate) can_decode_fh: bool,
 }
 
 impl Layer {
@@ -69,6 +72,8 @@ pub(crate) struct WorkDirs {
     /// `work` below it, where changes are prepared; `None` when it could
     /// not be made (the mount is then read-only).
     pub(crate) work: Option<ARef<RealDentry>>,
+    /// `index` below it with `index=on` (which replaces `work` then).
+    pub(crate) index: Option<ARef<RealDentry>>,
     /// The exclusive-use bits on the upper and work directories, when they
     /// were not in use already.
     _inuse: (Option<InUse>, Option<InUse>),
@@ -150,6 +155,11 @@ impl OvlFs {
             Some(i) => self.layers.get(i).ok_or(EIO),
             None => self.upper.as_ref().ok_or(EIO),
         }
+    }
+
+    /// The index directory (`ofs->workdir` with `index=on`), if any.
+    pub(crate) fn indexdir(&self) -> Option<&RealDentry> {
+        self._workdirs.as_ref().and_then(|w| w.index.as_deref())
     }
 
     /// The overlay has a UUID of its own for `f_fsid` (`ovl_has_fsid`).
@@ -596,8 +606,9 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
             data_only: false,
             has_encoding,
             has_xwhiteouts: AtomicBool::new(false),
+            can_decode_fh,
         },
-        workdirs: WorkDirs { base, work, _inuse: (upper_inuse, work_inuse) },
+        workdirs: WorkDirs { base, work, index: None, _inuse: (upper_inuse, work_inuse) },
         namelen,
         stack_depth: upath.stack_depth(),
         time_gran: upath.time_gran(),
@@ -698,8 +709,17 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         // generic 32-bit ones (and that we may decode) is known to have
         // inode numbers of 32 bits; others may use all the bits.
         let fh = path.export_ops();
-        if !(fh.can_decode && crate::vfs::capable_dac_read_search() && fh.ino32) {
+        let can_decode = fh.can_decode && crate::vfs::capable_dac_read_search();
+        if !(can_decode && fh.ino32) {
             xino_mode = -1;
+        }
+        if (ctx.config.nfs_export || (ctx.config.index && has_upper)) && !can_decode {
+            ctx.config.index = false;
+            ctx.config.nfs_export = false;
+            pr_warn!(
+                "fs on '{}' does not support file handles, falling back to index=off,nfs_export=off.\n",
+                kernel::str::BStr::from_bytes(l.path.bytes())
+            );
         }
         if !l.data_only {
             maxbytes = maxbytes.min(path.maxbytes());
@@ -712,8 +732,8 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     ctx.config
         .verify(has_upper, nr_data, crate::vfs::capable_sys_admin())
         .map_err(|e| fail(log, e.message(), None, if e.is_permission() { EPERM } else { EINVAL }))?;
-    if has_upper && ctx.config.index {
-        return Err(fail(log, "index=on with upperdir is not supported yet by rovl; mount with index=off", None, EINVAL));
+    if has_upper && ctx.config.nfs_export {
+        return Err(fail(log, "nfs_export=on with upperdir is not supported yet by rovl", None, EINVAL));
     }
     let creator_cred = Cred::current()?;
     let mut up = match upper_paths {
@@ -878,6 +898,10 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
                 data_only: l.data_only,
                 has_encoding,
                 has_xwhiteouts: AtomicBool::new(false),
+                can_decode_fh: {
+                    let f = p.export_ops();
+                    f.can_decode && crate::vfs::capable_dac_read_search()
+                },
             },
             GFP_KERNEL,
         )?;
@@ -920,25 +944,11 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         Some(u) => (Some(u.layer), Some(u.workdirs)),
         None => (None, None),
     };
-    if let Some(w) = &workdirs {
-        if w.work.is_none() {
-            // Shown as index=off for a forced read-only mount.
-            ctx.config.index = false;
-            if ctx.config.nfs_export {
-                pr_warn!("NFS export requires an index dir, falling back to nfs_export=off.\n");
-                ctx.config.nfs_export = false;
-            }
-        }
-    }
-    if ctx.config.metacopy && ctx.config.nfs_export {
-        pr_warn!("NFS export is not supported with metadata only copy up, falling back to nfs_export=off.\n");
-        ctx.config.nfs_export = false;
-    }
     if upper.is_some() {
         time_gran = up_time_gran;
     }
 
-    Ok(OvlFs {
+    let mut ofs = OvlFs {
         creator_cred,
         numdatalayer: nr_data,
         layers,
@@ -961,7 +971,84 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         stack_depth,
         maxbytes,
         time_gran,
-    })
+    };
+    if ofs.config.index && ofs.upper.is_some() && ofs._workdirs.as_ref().is_some_and(|w| w.work.is_some()) {
+        get_indexdir(&mut ofs)?;
+    }
+    if ofs._workdirs.as_ref().is_some_and(|w| w.work.is_none()) {
+        // Shown as index=off for a forced read-only mount.
+        ofs.config.index = false;
+        if ofs.config.nfs_export {
+            pr_warn!("NFS export requires an index dir, falling back to nfs_export=off.\n");
+            ofs.config.nfs_export = false;
+        }
+    }
+    if ofs.config.metacopy && ofs.config.nfs_export {
+        pr_warn!("NFS export is not supported with metadata only copy up, falling back to nfs_export=off.\n");
+        ofs.config.nfs_export = false;
+    }
+    Ok(ofs)
+}
+
+/// `ovl_get_indexdir`: the upper root must have the top lower root as
+/// origin (recorded on first use); `work/index` replaces `work/work`, is
+/// tied to the upper root (`overlay.upper`) and cleaned of stale entries.
+fn get_indexdir(ofs: &mut OvlFs) -> Result {
+    let (layer_idx, origin) = ofs.root_stack.first().map(|(l, d)| (*l, d.clone())).ok_or(EIO)?;
+    let upper = ofs.upper.as_ref().ok_or(EIO)?;
+    let upper_root: ARef<RealDentry> = upper.mnt.root().into();
+    let base = ofs._workdirs.as_ref().map(|w| w.base.clone()).ok_or(EIO)?;
+    let workdir_name = ofs.workdir.as_ref().map(|w| w.try_clone()).transpose()?.ok_or(EIO)?;
+    let r = (|| -> Result<Option<ARef<RealDentry>>> {
+        let layer = ofs.layer(layer_idx)?;
+        if !layer.can_decode_fh {
+            return Err(EIO);
+        }
+        let fh = super::copy_up::encode_real_fh(ofs, origin.inode().ok_or(EIO)?, false)?;
+        let upper = ofs.upper.as_ref().ok_or(EIO)?;
+        let wa = upper.mnt.want_write()?;
+        super::namei::verify_set_fh(ofs, Some(&wa), &upper_root, OvlXattr::Origin, &fh)
+            .inspect_err(|_| pr_err!("failed to verify upper root origin\n"))?;
+        let wctx = WorkCtx { mnt: &upper.mnt, workdir_name: workdir_name.bytes(), cred: &ofs.creator_cred };
+        let Some(index) = workdir_create(&wctx, &wa, &base, "index", true)? else {
+            return Ok(None);
+        };
+        if ofs.is_trap(&index) {
+            pr_err!("conflicting indexdir path\n");
+            return Err(crate::vfs::eloop());
+        }
+        if ofs.has_xattr(upper, &index, OvlXattr::Origin) {
+            super::namei::verify_origin_xattr(ofs, None, &index, OvlXattr::Origin, &upper_root, true)
+                .inspect_err(|_| pr_err!("failed to verify index dir 'origin' xattr\n"))?;
+        }
+        super::namei::verify_origin_xattr(ofs, Some(&wa), &index, OvlXattr::Upper, &upper_root, true)
+            .inspect_err(|_| pr_err!("failed to verify index dir 'upper' xattr\n"))?;
+        super::readdir::indexdir_cleanup(ofs, &wctx, &wa, &index)?;
+        Ok(Some(index))
+    })();
+    let index = match r {
+        Ok(i) => i,
+        Err(e) => {
+            pr_warn!("try deleting index dir or mounting with '-o index=off' to disable inodes index.\n");
+            return Err(e);
+        }
+    };
+    if index.is_none() {
+        pr_warn!("try deleting index dir or mounting with '-o index=off' to disable inodes index.\n");
+    }
+    if let Some(i) = &index {
+        let id = i.inode().ok_or(EIO)?.id();
+        if let Err(pos) = ofs.traps.binary_search(&id) {
+            ofs.traps.reserve(1, GFP_KERNEL)?;
+            ofs.traps.insert_within_capacity(pos, id).map_err(|_| ENOMEM)?;
+        }
+    }
+    if let Some(w) = ofs._workdirs.as_mut() {
+        // The index directory acts as the work directory.
+        w.work = index.clone();
+        w.index = index;
+    }
+    Ok(())
 }
 
 /// `ovl_fill_super` for a lower-only mount: super block fields and the root
@@ -986,11 +1073,8 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
     sb.set_read_only();
     sb.set_posix_acl();
     let ofs = sb.data();
-    let mut stack = KVec::with_capacity(ofs.root_stack.len() + 1, GFP_KERNEL)?;
-    let has_upper = ofs.upper.is_some();
-    if let Some(u) = &ofs.upper {
-        stack.push(OvlPath { layer: 0, dentry: ARef::from(u.mnt.root()) }, GFP_KERNEL)?;
-    }
+    let mut stack = KVec::with_capacity(ofs.root_stack.len(), GFP_KERNEL)?;
+    let upper: Option<ARef<RealDentry>> = ofs.upper.as_ref().map(|u| ARef::from(u.mnt.root()));
     for (layer, d) in ofs.root_stack.iter() {
         stack.push(OvlPath { layer: *layer, dentry: d.clone() }, GFP_KERNEL)?;
     }
@@ -998,8 +1082,7 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
     // lowest layer.
     let mut flags = 0;
     ofs.with_creds(|| -> Result {
-        let lowers = stack.get(usize::from(has_upper)..).unwrap_or(&[]);
-        for p in lowers.iter().take(lowers.len().saturating_sub(1)) {
+        for p in stack.iter().take(stack.len().saturating_sub(1)) {
             let layer = ofs.layer(p.layer)?;
             if ofs.dir_xattr_val(layer, &p.dentry, OvlXattr::Opaque) == b'x' {
                 layer.set_xwhiteouts();
@@ -1008,8 +1091,11 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
         }
         Ok(())
     })?;
-    let reval = inode::stack_reval(&stack);
-    let inode = inode::get_root_inode(sb, stack, has_upper)?;
+    let mut reval = inode::stack_reval(&stack);
+    if let Some(u) = &upper {
+        reval = reval.union(u.reval_flags());
+    }
+    let inode = inode::get_root_inode(sb, upper, stack)?;
     Ok(Root { inode, flags, reval })
 }
 
@@ -1131,7 +1217,7 @@ impl dentry::Operations for Rovl {
         let Some(inode) = dentry.inode() else {
             return Err(crate::vfs::echild());
         };
-        for p in inode.data().stack.iter() {
+        for p in inode.data().all_layers() {
             if !p.dentry.revalidate(rcu, flags, weak)? {
                 return Ok(false);
             }

@@ -373,3 +373,8 @@ void rovl_h_sb_uuid(const struct super_block *sb, u8 *out) { memcpy(out, sb->s_u
 void rovl_h_uuid_gen(u8 *out) { uuid_gen((uuid_t *)out); }
 void rovl_h_super_set_uuid(struct super_block *sb, const u8 *uuid) { super_set_uuid(sb, uuid, 16); }
 bool rovl_h_d_is_remote(const struct dentry *dentry) { return dentry->d_flags & DCACHE_OP_REVALIDATE ? true : (dentry->d_flags & DCACHE_OP_WEAK_REVALIDATE); }
+
+int rovl_h_encode_inode_fh(struct inode *inode, u32 *fid, int *dwords)
+{
+	return exportfs_encode_inode_fh(inode, (struct fid *)fid, dwords, NULL, 0);
+}

@@ -110,6 +110,12 @@ impl<T: FileSystem> INode<T> {
         unsafe { (*self.as_ptr()).i_ino as u64 }
     }
 
+    /// The link count (`i_nlink`).
+    pub(crate) fn nlink(&self) -> u32 {
+        // SAFETY: the inode is valid; `i_nlink` is read with READ_ONCE.
+        unsafe { bindings::rovl_h_i_nlink(self.as_ptr()) }
+    }
+
     /// The file type.
     pub(crate) fn file_type(&self) -> FileType {
         // SAFETY: the type bits of `i_mode` never change.

@@ -70,6 +70,36 @@ impl RealDentry {
     }
 }
 
+impl super::real::RealInode {
+    /// Encodes a non-connectable file handle of the inode
+    /// (`exportfs_encode_inode_fh`) into `out`: its type and length in
+    /// bytes (a multiple of 4).  `EIO` when the file system cannot.
+    pub(crate) fn encode_fh(&self, out: &mut [u8; 128]) -> Result<(i32, usize)> {
+        let mut words = [0u32; 32];
+        let mut dwords: core::ffi::c_int = 32;
+        // SAFETY: the inode is valid; `words` holds `dwords` words.
+        let t = unsafe { bindings::rovl_h_encode_inode_fh(self.as_ptr(), words.as_mut_ptr(), &mut dwords) };
+        let n = usize::try_from(dwords).map_err(|_| EIO)?;
+        if t < 0 || t == 0xff || n > words.len() {
+            return Err(EIO);
+        }
+        for (i, w) in words.iter().enumerate().take(n) {
+            if let Some(dst) = out.get_mut(i * 4..i * 4 + 4) {
+                dst.copy_from_slice(&w.to_ne_bytes());
+            }
+        }
+        Ok((t, n * 4))
+    }
+
+    /// The UUID of the inode's file system (`s_uuid`).
+    pub(crate) fn sb_uuid(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        // SAFETY: the super block is pinned by the inode; `out` has 16 bytes.
+        unsafe { bindings::rovl_h_sb_uuid((*self.as_ptr()).i_sb, out.as_mut_ptr()) };
+        out
+    }
+}
+
 /// The exclusive-use bit of an inode (`I_OVL_INUSE`), held until drop.
 pub(crate) struct InUse(ARef<RealDentry>);
 
