@@ -82,6 +82,11 @@ impl OvlInode {
         self.flags.fetch_or(f, Ordering::Relaxed);
     }
 
+    /// Clears flag `f`.
+    pub(crate) fn clear(&self, f: usize) {
+        self.flags.fetch_and(!f, Ordering::Relaxed);
+    }
+
     /// A regular file whose data is in another layer (`ovl_is_metacopy_dentry`).
     pub(crate) fn is_metacopy(&self, ft: FileType) -> bool {
         if ft != FileType::Reg {

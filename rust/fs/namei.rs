@@ -370,6 +370,44 @@ pub(crate) fn verify_index(ofs: &OvlFs, index: &RealDentry) -> Result {
     }
 }
 
+/// `ovl_fix_origin`: stores the handle of `lower` (an empty one when its
+/// layer has none) as the origin of the merged upper directory `upper`
+/// that has none, and marks the parent impure.  overlayfs does this on
+/// lookup even in a read-only mount; so does rovl.
+fn fix_origin(ofs: &OvlFs, dir: &INode<Rovl>, lower: &RealDentry, layer: &Layer, upper: &RealDentry) -> Result {
+    let up = ofs.layer(0)?;
+    if ofs.has_xattr(up, upper, OvlXattr::Origin) {
+        return Ok(());
+    }
+    let fh = if layer.can_decode_fh {
+        Some(super::copy_up::encode_real_fh(ofs, lower.inode().ok_or(EIO)?, false)?)
+    } else {
+        None
+    };
+    let wa = up.mnt.want_write()?;
+    let r = ofs.check_setxattr(&wa, upper, OvlXattr::Origin, fh.as_deref().unwrap_or(&[]));
+    // Not on symlinks or special files ("user." xattrs).
+    let r = match r {
+        Err(e) if e == EPERM => Ok(()),
+        r => r,
+    };
+    r?;
+    set_impure(ofs, &wa, dir)
+}
+
+/// `ovl_set_impure`: marks the upper directory of `dir` as holding
+/// copied-up entries.
+pub(crate) fn set_impure(ofs: &OvlFs, wa: &WriteAccess<'_>, dir: &INode<Rovl>) -> Result {
+    let oi = dir.data();
+    if oi.test(inode::flag::IMPURE) {
+        return Ok(());
+    }
+    let up = oi.upper().ok_or(EIO)?;
+    ofs.check_setxattr(wa, &up.dentry, OvlXattr::Impure, b"y")?;
+    oi.set(inode::flag::IMPURE);
+    Ok(())
+}
+
 /// `ovl_decode_real_fh`: the dentry a stored file handle names on `layer`;
 /// `None` when it cannot be decoded there (no privilege, another file
 /// system, a stale lower handle, an unsupported object).
@@ -626,6 +664,13 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
             let Some(this) = this else {
                 continue;
             };
+            // A merged upper directory without origin (made outside
+            // overlayfs, or by an old one): record the lower one.
+            if let Some(up) = &upperdentry {
+                if stack.is_empty() && d.is_dir && !ofs.noxattr.load(core::sync::atomic::Ordering::Relaxed) {
+                    fix_origin(ofs, dir, &this, layer, up)?;
+                }
+            }
             // With index=on, the origin of a non-directory upper must be
             // the lower found by path (a metacopy file's data).
             if let Some(up) = &upperdentry {

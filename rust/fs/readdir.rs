@@ -10,6 +10,7 @@ use super::inode::{flag, OvlInode};
 use super::super_::{OvlFs, WorkCtx};
 use crate::vfs::write::WriteAccess;
 use crate::logic::ino;
+use crate::logic::xattr::OvlXattr;
 use crate::logic::readdir as merge;
 use super::Rovl;
 use crate::vfs::dentry::DEntry;
@@ -298,6 +299,15 @@ fn read_impure(ofs: &OvlFs, file: &File<Rovl>, emitter: &mut DirEmitter) -> Resu
         if ino != real_ino && ino != STALE {
             out.push((name, ino), GFP_KERNEL)?;
         }
+    }
+    if out.is_empty() {
+        // No entry needs another d_ino: a good opportunity to get rid of
+        // an unneeded "impure" mark (best effort, as overlayfs).
+        if let Ok(wa) = ofs.layer(0)?.mnt.want_write() {
+            let mut nb = [0u8; 32];
+            let _ = wa.removexattr(&up.dentry, super::util::xattr_name(ofs.xattr_ns(), OvlXattr::Impure, &mut nb));
+        }
+        oi.clear(flag::IMPURE);
     }
     Ok(out)
 }

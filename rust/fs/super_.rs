@@ -94,6 +94,9 @@ pub(crate) struct OvlFs {
     _workdirs: Option<WorkDirs>,
     /// The overlay's UUID (`s_uuid`), for `f_fsid`.
     uuid: [u8; 16],
+    /// The upper file system has no overlay xattr support (probed at
+    /// mount, or found on a later write).
+    pub(crate) noxattr: AtomicBool,
     /// The file systems of the non-data lower layers; index `fsid - 1`.
     fs: KVec<LayerFs>,
     /// The pseudo st_dev of the upper file system (fsid 0).
@@ -242,6 +245,7 @@ fn fail(log: &FcLog<'_>, msg: &str, arg: Option<&[u8]>, err: Error) -> Error {
 struct UpperSetup {
     layer: Layer,
     workdirs: WorkDirs,
+    noxattr: bool,
     /// The upper file system's inode numbers fit in 32 bits (or were not
     /// probed: no work directory).
     ino32: bool,
@@ -609,6 +613,7 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
             can_decode_fh,
         },
         workdirs: WorkDirs { base, work, index: None, _inuse: (upper_inuse, work_inuse) },
+        noxattr,
         namelen,
         stack_depth: upath.stack_depth(),
         time_gran: upath.time_gran(),
@@ -940,9 +945,9 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         Some(_) => Some(AnonDev::new()?),
         None => None,
     };
-    let (upper, workdirs) = match up.take() {
-        Some(u) => (Some(u.layer), Some(u.workdirs)),
-        None => (None, None),
+    let (upper, workdirs, noxattr) = match up.take() {
+        Some(u) => (Some(u.layer), Some(u.workdirs), u.noxattr),
+        None => (None, None, false),
     };
     if upper.is_some() {
         time_gran = up_time_gran;
@@ -955,6 +960,7 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         upper,
         _workdirs: workdirs,
         uuid,
+        noxattr: AtomicBool::new(noxattr),
         upper_dev,
         upperdir: ctx.upper.as_ref().map(CBuf::try_clone).transpose()?,
         workdir: ctx.work.as_ref().map(CBuf::try_clone).transpose()?,

@@ -7,6 +7,7 @@
 use super::super_::{Layer, OvlFs};
 use crate::logic::errno::Errno;
 use crate::logic::xattr::{OvlXattr, XattrNs};
+use crate::vfs::write::WriteAccess;
 use crate::vfs::real::RealDentry;
 use crate::vfs::FileType;
 use core::ffi::CStr;
@@ -156,6 +157,26 @@ impl OvlFs {
     /// Whether overlay xattr `ox` exists on `dentry` (`ovl_path_check_*`).
     pub(crate) fn has_xattr(&self, layer: &Layer, dentry: &RealDentry, ox: OvlXattr) -> bool {
         matches!(self.getxattr_ovl(layer, dentry, ox, None), Ok(Some(_)))
+    }
+
+    /// `ovl_check_setxattr`: sets the overlay xattr `ox` on the upper
+    /// `dentry`; without xattr support on the upper layer, `Ok` (and
+    /// nothing is stored).
+    pub(crate) fn check_setxattr(&self, wa: &WriteAccess<'_>, dentry: &RealDentry, ox: OvlXattr, value: &[u8]) -> Result {
+        use core::sync::atomic::Ordering;
+        if self.noxattr.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut name = [0u8; 32];
+        let name = xattr_name(self.xattr_ns(), ox, &mut name);
+        match wa.setxattr(dentry, name, value, 0) {
+            Err(e) if e == crate::vfs::eopnotsupp() => {
+                pr_warn!("cannot set {} xattr on upper\n", name.to_str().unwrap_or("overlay"));
+                self.noxattr.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            r => r,
+        }
     }
 
     /// Whether `dentry` on `layer` is a whiteout (`ovl_path_is_whiteout`):
