@@ -511,6 +511,10 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
     if upper_inuse.is_none() {
         report_in_use(config, "upperdir")?;
     }
+    if config.fsync == options::Fsync::Volatile && mnt.has_unseen_wb_err() {
+        pr_err!("Cannot mount volatile when upperdir has an unseen error. Sync upperdir fs to clear state.\n");
+        return Err(EIO);
+    }
 
     // ovl_get_workdir
     if !upath.same_mount(&wpath) {

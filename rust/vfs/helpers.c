@@ -378,3 +378,10 @@ int rovl_h_encode_inode_fh(struct inode *inode, u32 *fid, int *dwords)
 {
 	return exportfs_encode_inode_fh(inode, (struct fid *)fid, dwords, NULL, 0);
 }
+
+bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt)
+{
+	errseq_t since = errseq_sample(&mnt->mnt_sb->s_wb_err);
+
+	return errseq_check(&mnt->mnt_sb->s_wb_err, since) != 0;
+}

@@ -109,6 +109,7 @@ void rovl_h_uuid_gen(u8 *out);
 void rovl_h_super_set_uuid(struct super_block *sb, const u8 *uuid);
 bool rovl_h_d_is_remote(const struct dentry *dentry);
 int rovl_h_encode_inode_fh(struct inode *inode, u32 *fid, int *dwords);
+bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt);
 
 /* Module parameters by name (rust/module_params.c). */
 bool rovl_module_param_bool(const char *name, bool *val);

@@ -143,6 +143,13 @@ impl Mount {
         Ok(Mount(mnt))
     }
 
+    /// Whether the mount's file system has a writeback error nobody has
+    /// seen yet (`errseq_sample` + `errseq_check` on `s_wb_err`).
+    pub(crate) fn has_unseen_wb_err(&self) -> bool {
+        // SAFETY: the mount and its super block are valid.
+        unsafe { bindings::rovl_h_mnt_has_unseen_wb_err(self.0.as_ptr()) }
+    }
+
     /// Write access to the mount (`mnt_want_write`), held until the guard
     /// is dropped (`mnt_drop_write`).
     pub(crate) fn want_write(&self) -> Result<WriteAccess<'_>> {
