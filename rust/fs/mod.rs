@@ -8,8 +8,10 @@
 //! ([`file`]), extended attributes ([`xattrs`]) and helpers ([`util`]).
 //! Each function that follows a C function names it.
 //!
-//! At this stage rovl mounts lower layers only (read-only), as overlayfs
-//! does for a mount without upper layer.
+//! At this stage every mount is read-only: lower layers only, as overlayfs
+//! does for a mount without upper layer, or with an upper layer (`-o ro`),
+//! read as overlayfs reads it; copy-up ([`copy_up`]) has only the file
+//! handles it stores so far.
 
 #![forbid(unsafe_code)]
 

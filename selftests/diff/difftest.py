@@ -31,6 +31,7 @@ import json
 import os
 import random
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -126,9 +127,15 @@ class Runner:
             d["mount_log"] = msgs + [l for l in klines if "drop_caches" not in l][-3:]
             return d
         mnt = stack.mnt
+        upper = bool(opts.get("upper"))
         t0 = time.time()
         try:
-            dm = dump.Dump(mnt, stack.seed)
+            probes = []
+            if upper:
+                # the private xattrs of upper layers must stay hidden too
+                probes = [stack.prefix + x for x in ("origin", "impure", "nlink", "uuid",
+                                                     "upper", "protattr")]
+            dm = dump.Dump(mnt, stack.seed, probes)
             dm.walk(union)
             if self.opts_comparable:
                 d["mountopts"] = sysutil.mountinfo_opts(mnt) or "(none)"
@@ -138,6 +145,9 @@ class Runner:
                                                                  sv.f_flag)
             except OSError as e:
                 d["statvfs"] = oserr(e)
+            ids = None
+            if upper:
+                ids = fs_ids(stack, mnt, d)
             sysutil.drop_caches()
             dc = dm.restat()
             sysutil.umount(mnt)
@@ -145,6 +155,13 @@ class Runner:
             d["remount"] = res2
             rem = None
             if res2 == "OK":
+                if upper:
+                    d2 = {}
+                    ids2 = fs_ids(stack, mnt, d2)
+                    d["fsid_remount"] = "same" if ids2[0] == ids[0] else "changed: %s" % (
+                        d2["fsid"])
+                    d["fsuuid_remount"] = "same" if ids2[1] == ids[1] else "changed: %s" % (
+                        d2["fsuuid"])
                 rem = dm.restat()
                 try:
                     dm.nonroot()
@@ -162,6 +179,62 @@ class Runner:
                     raise
         log("%s %s: %d paths in %.1fs" % (fstype, vname, len(d["paths"]), time.time() - t0))
         return d
+
+    def upper_states(self, stack):
+        """On-disk state of the upper layer and the work dir."""
+        return (dump.disk_state(stack.layers[0]), dump.disk_state(stack.upper_work))
+
+    def restore_upper(self, stack, pre, log):
+        """Put the upper layer and the work dir back as they were in pre =
+        (upper state, work state), so that both file systems mount the same
+        upper layer and work dir.  A mount may write overlay.uuid, set
+        overlay.origin (and overlay.impure on the parent) on merge dirs
+        without one, remove an unneeded overlay.impure, and it empties
+        work/work: leftovers of the generator's round there (the shared
+        whiteout "#N", a hard link of the upper layer's whiteouts) are made
+        again, as hard links of the same upper inode.  Inode numbers, times
+        and the work/work directory itself (made afresh by every mount) are
+        not restored; the comparison of the changes only says whether they
+        changed."""
+        top, work = stack.layers[0], stack.upper_work
+        for root, st in ((top, pre[0]), (work, pre[1])):
+            now = dump.disk_state(root)
+            # what the mount made: remove it (deepest first)
+            for rel in sorted(set(now) - set(st), key=lambda r: (-len(dump.relkey(r)), r)):
+                full = os.path.join(root, rel)
+                try:
+                    if now[rel].get("type") == "dir":
+                        shutil.rmtree(full)
+                    else:
+                        os.unlink(full)
+                    log("restore %s: removed %s" % (root, rel))
+                except OSError as e:
+                    log("restore %s: remove %s: %s" % (root, rel, oserr(e)))
+            # what the mount removed: make it again (shallowest first)
+            upper_by_ino = {}
+            for rel, r in pre[0].items():
+                if r.get("type") not in (None, "dir"):
+                    upper_by_ino.setdefault(r["ino"], rel)
+            for rel in sorted(set(st) - set(now), key=lambda r: (len(dump.relkey(r)), r)):
+                _recreate(root, rel, st[rel], top, upper_by_ino, log)
+            now = dump.disk_state(root)
+            for rel in sorted(set(st) & set(now), key=dump.relkey):
+                full = root if rel == "." else os.path.join(root, rel)
+                a, b = st[rel], now[rel]
+                if "type" not in a or "type" not in b:
+                    continue
+                try:
+                    if a["type"] != "lnk" and a["mode"] != b["mode"]:
+                        os.chmod(full, int(a["mode"], 8))
+                        log("restore %s %s: mode %s" % (root, rel, a["mode"]))
+                    if a["owner"] != b["owner"]:
+                        u, g = map(int, a["owner"].split(":"))
+                        os.chown(full, u, g, follow_symlinks=False)
+                        log("restore %s %s: owner %s" % (root, rel, a["owner"]))
+                except OSError as e:
+                    log("restore %s %s: %s" % (root, rel, oserr(e)))
+                _restore_xattrs(full, a.get("xattrs", {}), b.get("xattrs", {}),
+                                "restore %s %s" % (root, rel), log)
 
     def check_kmsg(self, seed, what, lines, kfile):
         lines = self.pending + lines
@@ -210,6 +283,7 @@ class Runner:
             sysutil.drop_caches()
             say("[diff] seed %d: %s; built in %.1fs" % (
                 seed, stack.describe(), time.time() - t0))
+            upper_done = None
             mutated = None
             variants = stack.profile["variants"]
             ignore = set()
@@ -220,16 +294,46 @@ class Runner:
                 # artefacts of overlay's extra empty layer: a merged root
                 ignore = {(".", "nlink"), (".", "dirent '..'"), ("(mount)", "mountopts")}
             for vname, opts, ntop in variants:
+                upper = bool(opts.get("upper"))
+                if upper and upper_done is None:
+                    upper_done = stack.prepare_upper()
+                    log("upper layer prepared: %s" % upper_done)
+                    if upper_done != "none":
+                        say("[diff] seed %d: upper layer: %s" % (seed, upper_done))
                 union = union_paths(stack, ntop)
+                if upper:
+                    pre_a = self.upper_states(stack)
                 da = self.dump_fs(stack, FS_A, vname, opts, ntop, union, log)
                 self.check_kmsg(seed, "%s %s" % (FS_A, vname), self.kmsg.read(), kfile)
+                if upper:
+                    post_a = self.upper_states(stack)
+                    self.restore_upper(stack, pre_a, log)
                 if self.mutate and mutated is None:
                     mutated = mutate(stack, log)
                     say("[diff] seed %d: self-check mutation: %s" % (seed, mutated))
+                if upper:
+                    pre_b = self.upper_states(stack)
                 db = self.dump_fs(stack, self.fs_b, vname, opts, ntop, union, log)
                 self.check_kmsg(seed, "%s %s" % (self.fs_b, vname), self.kmsg.read(), kfile)
                 npaths = max(npaths, len(da.get("paths", {})))
                 dd = [x for x in dump.compare(da, db) if (x[0], x[1]) not in ignore]
+                if upper:
+                    post_b = self.upper_states(stack)
+                    self.restore_upper(stack, pre_b, log)
+                    # What each mount (mount, dump, umount, mount, umount)
+                    # changed on disk must be the same.
+                    dla = [dump.disk_delta(pre_a[i], post_a[i]) for i in (0, 1)]
+                    dlb = [dump.disk_delta(pre_b[i], post_b[i]) for i in (0, 1)]
+                    # The ctime of an upper entry that both mounts wrote
+                    # (overlay.origin of a merge dir, overlay.uuid of the
+                    # root) is the time of the write: not comparable.
+                    both = {p for (p, f), v in dla[0].items()
+                            if f == "ctime" and dlb[0].get((p, f)) == v}
+                    dd = [x for x in dd if not (x[1] == "ctime" and x[0] in both)]
+                    dd += dump.compare_disk("upper-disk", dla[0], dlb[0])
+                    dd += dump.compare_disk("work-disk", dla[1], dlb[1])
+                    da["disk_changes"] = _delta_json(dla)
+                    db["disk_changes"] = _delta_json(dlb)
                 diffs.extend((vname,) + x for x in dd)
                 _, legacy = stack.lower_options(opts, ntop, self.fs_b == FS_A)
                 say("[diff] seed %d: %s (-o %s): %s %s%s, %s %s%s: %d difference(s)" % (
@@ -331,12 +435,138 @@ def _optsummary(legacy):
                                                    " (%d data)" % v.count("::")))
         elif p.startswith(("lowerdir+=", "datadir+=")):
             continue
+        elif p.startswith(("upperdir=", "workdir=")):
+            k, _, v = p.partition("=")
+            parts.append("%s=%s" % (k, os.path.basename(v)))
         else:
             parts.append(p)
     n_plus = legacy.count("lowerdir+=")
     if n_plus:
         parts.insert(0, "fsconfig lowerdir+ x%d datadir+ x%d" % (n_plus, legacy.count("datadir+=")))
     return ",".join(parts)
+
+
+def _restore_xattrs(full, want, have, what, log):
+    for n in sorted(set(want) | set(have)):
+        va, vb = want.get(n), have.get(n)
+        if va == vb:
+            continue
+        try:
+            if va is None:
+                os.removexattr(full, n, follow_symlinks=False)
+                log("%s: removed %s" % (what, n))
+            elif not va.startswith("E"):
+                os.setxattr(full, n, bytes.fromhex(va), follow_symlinks=False)
+                log("%s: set %s back" % (what, n))
+        except OSError as e:
+            log("%s: %s %s" % (what, n, oserr(e)))
+
+
+def _recreate(root, rel, r, top, upper_by_ino, log):
+    """Make path rel of root again as described by disk_state() record r: a
+    hard link of the upper layer's inode it shared (the shared whiteout in
+    work/), else a new object of that type, mode, owner and xattrs."""
+    full = os.path.join(root, rel)
+    t = r.get("type")
+    try:
+        twin = upper_by_ino.get(r.get("ino")) if t != "dir" and int(r.get("nlink", 1)) > 1 else None
+        if twin is not None:
+            os.link(os.path.join(top, twin), full)
+            log("restore %s: %s linked again to upper %s" % (root, rel, twin))
+            return
+        if t == "dir":
+            os.mkdir(full, 0o700)
+        elif t in ("chr", "blk"):
+            ma, mi = map(int, r["rdev"].split(":"))
+            os.mknod(full, (stat.S_IFCHR if t == "chr" else stat.S_IFBLK) | 0o600,
+                     os.makedev(ma, mi))
+        elif t == "fifo":
+            os.mkfifo(full, 0o600)
+        elif t == "lnk":
+            os.symlink(eval(r["readlink"]), full)   # noqa: S307 - our own repr()
+        elif t == "reg":
+            os.close(os.open(full, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            if int(r["size"]):
+                os.truncate(full, int(r["size"]))
+        else:
+            log("restore %s: cannot make %s (%s) again" % (root, rel, t))
+            return
+        if t != "lnk":
+            os.chmod(full, int(r["mode"], 8))
+        u, g = map(int, r["owner"].split(":"))
+        os.chown(full, u, g, follow_symlinks=False)
+        _restore_xattrs(full, r.get("xattrs", {}), {}, "restore %s %s" % (root, rel), log)
+        log("restore %s: %s (%s) made again" % (root, rel, t))
+    except (OSError, ValueError, KeyError) as e:
+        log("restore %s: make %s again: %s" % (root, rel, e))
+
+
+def _delta_json(deltas):
+    return {w: {"%s %s" % k: v for k, v in sorted(d.items())}
+            for w, d in zip(("upper", "work"), deltas)}
+
+
+def _fsid_of(path):
+    try:
+        return os.statvfs(path).f_fsid
+    except OSError:
+        return None
+
+
+def _fsuuid_of(path):
+    try:
+        return sysutil.getfsuuid(path)
+    except OSError:
+        return None
+
+
+def _uuid_to_fsid(u):
+    """uuid_to_fsid() of the kernel, as glibc's statvfs() f_fsid."""
+    w = [int.from_bytes(u[i:i + 4], "little") for i in range(0, 16, 4)]
+    return (w[0] ^ w[1]) | ((w[2] ^ w[3]) << 32)
+
+
+def fs_ids(stack, mnt, d):
+    """f_fsid, s_uuid (FS_IOC_GETFSUUID) and where statfs comes from, of the
+    mount at mnt with an upper layer, as relations: 'uuid-xattr' (from the
+    upper root's overlay.uuid as it is on disk now), 'upper-fs' / 'lower-fs'
+    (the same as the file system of the upper / top lower layer), 'zero'.
+    Sets d[fsid], d[fsuuid], d[statfs_src]; returns the raw values (for the
+    stability check after remount)."""
+    top, low = stack.layers[0], stack.layers[1]
+    try:
+        ux = os.getxattr(top, stack.prefix + "uuid")
+    except OSError:
+        ux = None
+    try:
+        fsid = os.statvfs(mnt).f_fsid
+        cands = [("uuid-xattr", _uuid_to_fsid(ux) if ux and len(ux) == 16 else None),
+                 ("upper-fs", _fsid_of(top)), ("lower-fs", _fsid_of(low)), ("zero", 0)]
+        d["fsid"] = next((n for n, v in cands if v == fsid), "other")
+    except OSError as e:
+        fsid = None
+        d["fsid"] = oserr(e)
+    try:
+        fu = sysutil.getfsuuid(mnt)
+        cands = [("uuid-xattr", ux), ("upper-fs", _fsuuid_of(top)),
+                 ("lower-fs", _fsuuid_of(low)), ("zero", bytes(len(fu)))]
+        d["fsuuid"] = "%s/len=%d" % (next((n for n, v in cands if v == fu), "other"), len(fu))
+    except OSError as e:
+        fu = None
+        d["fsuuid"] = oserr(e)
+    try:
+        sv = os.statvfs(mnt)
+        key = (sv.f_blocks, sv.f_bsize, sv.f_files)
+        src = "other"
+        for n, p in (("upper-fs", top), ("lower-fs", low)):
+            s2 = os.statvfs(p)
+            if (s2.f_blocks, s2.f_bsize, s2.f_files) == key:
+                src = n
+                break
+        d["statfs_src"] = src
+    except OSError as e:
+        d["statfs_src"] = oserr(e)
+    return fsid, fu
 
 
 def _fmt(v, cap=2000):
@@ -348,8 +578,16 @@ def _fmt(v, cap=2000):
 def write_layers(stack, path):
     """A raw listing of every layer with overlay-relevant metadata (for debugging)."""
     with open(path, "w") as f:
-        for li, layer in enumerate(stack.layers + stack.datalayers):
-            f.write("=== layer %d: %s\n" % (li, layer))
+        extra = []
+        if stack.profile.get("upper") and stack.upper_work:
+            extra = [stack.upper_work]
+        for li, layer in enumerate(stack.layers + stack.datalayers + extra):
+            what = "layer %d" % li
+            if li == 0 and stack.profile.get("upper"):
+                what += " (the upper layer of the upper variant)"
+            elif extra and layer == extra[0] and li == len(stack.layers) + len(stack.datalayers):
+                what = "work dir of the upper variant"
+            f.write("=== %s: %s\n" % (what, layer))
             for rel in [""] + sorted(gen.scan(layer)):
                 full = os.path.join(layer, rel) if rel else layer
                 try:

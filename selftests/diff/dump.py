@@ -281,9 +281,10 @@ def _short(lst, n=6):
 class Dump:
     """One mount's dump.  raw data first, then finalize() into comparable fields."""
 
-    def __init__(self, mnt, seed):
+    def __init__(self, mnt, seed, probes=()):
         self.mnt = mnt
         self.seed = seed
+        self.probes = PROBES + [x for x in probes if x not in PROBES]
         self.fields = {}     # path -> {field: value}
         self.st = {}         # path -> os.stat_result
         self.dents = {}      # path -> [(name, d_type, d_ino)]
@@ -380,7 +381,7 @@ class Dump:
         except OSError as e:
             names = []
             rec["xattrs"] = oserr(e)
-        for n in names + [x for x in PROBES if x not in names]:
+        for n in names + [x for x in self.probes if x not in names]:
             key = ("x:" if n in names else "xp:") + n
             try:
                 rec[key] = fmt_value(os.getxattr(full, n, follow_symlinks=False))
@@ -560,6 +561,108 @@ def _nonroot_one(full):
     return rec
 
 
+# ------------------------------------------------- on-disk state of a layer
+def disk_state(root):
+    """What a mount could change in a directory tree on disk (the upper layer
+    or the work dir): per path ('.' is root) type, mode, owner, size, nlink,
+    rdev, symlink target, inode number, mtime, ctime and every xattr.  Not
+    atime (reads update it) and not file data (a read-only mount does not
+    write it; size and mtime would show it)."""
+    out = {}
+    for rel in ["."] + sorted(_scan(root), key=relkey):
+        full = root if rel == "." else os.path.join(root, rel)
+        try:
+            st = os.lstat(full)
+        except OSError as e:
+            out[rel] = {"lstat": oserr(e)}
+            continue
+        r = {"type": ftype(st.st_mode), "mode": "%04o" % stat.S_IMODE(st.st_mode),
+             "owner": "%d:%d" % (st.st_uid, st.st_gid), "size": str(st.st_size),
+             "nlink": str(st.st_nlink), "ino": str(st.st_ino),
+             "mtime": str(st.st_mtime_ns), "ctime": str(st.st_ctime_ns)}
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            r["rdev"] = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                r["readlink"] = repr(os.readlink(full))
+            except OSError as e:
+                r["readlink"] = oserr(e)
+        xs = {}
+        try:
+            names = sorted(os.listxattr(full, follow_symlinks=False))
+        except OSError as e:
+            names = []
+            r["listxattr"] = oserr(e)
+        for n in names:
+            try:
+                xs[n] = os.getxattr(full, n, follow_symlinks=False).hex()
+            except OSError as e:
+                xs[n] = oserr(e)
+        r["xattrs"] = xs
+        out[rel] = r
+    return out
+
+
+def _scan(root):
+    import gen
+    return gen.scan(root)
+
+
+# Fields whose value is not comparable between two mounts: only whether
+# the mount changed it.
+_CHANGED_ONLY = ("ino", "mtime", "ctime")
+
+
+def _xval(name, hexv, new):
+    """A value of an xattr in a change description; a new overlay.uuid is
+    random (only its length is comparable)."""
+    if hexv.startswith("E") and not all(c in "0123456789abcdef" for c in hexv):
+        return hexv                          # errno of getxattr
+    v = bytes.fromhex(hexv)
+    if new and name.endswith(".overlay.uuid") and not name.endswith(
+            ".overlay.overlay.uuid") and len(v) == 16:
+        return "(a new 16-byte uuid)"
+    return fmt_value(v)
+
+
+def disk_delta(pre, post):
+    """{(path, field): description} of the changes from pre to post."""
+    out = {}
+    for p in sorted(set(pre) | set(post), key=relkey):
+        a, b = pre.get(p), post.get(p)
+        if a is None:
+            out[(p, "(path)")] = "created %s" % b.get("type", b.get("lstat"))
+            continue
+        if b is None:
+            out[(p, "(path)")] = "removed %s" % a.get("type", a.get("lstat"))
+            continue
+        for f in sorted((set(a) | set(b)) - {"xattrs"}):
+            va, vb = a.get(f, "(none)"), b.get(f, "(none)")
+            if va != vb:
+                out[(p, f)] = "changed" if f in _CHANGED_ONLY else "%s -> %s" % (va, vb)
+        xa, xb = a.get("xattrs", {}), b.get("xattrs", {})
+        for n in sorted(set(xa) | set(xb)):
+            if n not in xb:
+                out[(p, "x:" + n)] = "removed (was %s)" % _xval(n, xa[n], False)
+            elif n not in xa:
+                out[(p, "x:" + n)] = "set to %s" % _xval(n, xb[n], True)
+            elif xa[n] != xb[n]:
+                out[(p, "x:" + n)] = "changed %s -> %s" % (_xval(n, xa[n], False),
+                                                         _xval(n, xb[n], True))
+    return out
+
+
+def compare_disk(what, da, db):
+    """Differences between two disk_delta()s: [(path, field, a, b)]; path is
+    '(WHAT) PATH'."""
+    out = []
+    for k in sorted(set(da) | set(db), key=lambda k: (relkey(k[0]), k[1])):
+        va, vb = da.get(k, "unchanged"), db.get(k, "unchanged")
+        if va != vb:
+            out.append(("(%s) %s" % (what, k[0]), k[1], va, vb))
+    return out
+
+
 # ---------------------------------------------------------------- compare
 # Fields where an unstable oracle value means "not comparable".
 _STABILITY = ("ino_raw", "stable_dc", "stable_remount")
@@ -577,7 +680,8 @@ def compare(a, b):
             log = d.get("mount_log")
             return d["mount"] + (" (%s)" % " / ".join(log) if log else "")
         return [("(mount)", "mount", why(a), why(b))]
-    for key in ("mountopts", "statvfs", "remount", "truncated", "nonroot"):
+    for key in ("mountopts", "statvfs", "remount", "truncated", "nonroot",
+                "fsid", "fsuuid", "statfs_src", "fsid_remount", "fsuuid_remount"):
         if key in a and key in b and a[key] != b[key]:
             out.append(("(mount)", key, a[key], b[key]))
     if a["mount"] != "OK":

@@ -137,6 +137,10 @@ class Stack:
         self.scans = {}          # layer -> scan(), for the dumps (after build)
         self.empty = None        # empty layer of the "single" variant
         self.mnt = os.path.join(workdir, "mnt")
+        self.upper_work = None   # work dir of the last round (for the upper variant)
+        # Choices of the upper variant come from their own generator, so that
+        # adding it did not change the stacks (and variants) of any seed.
+        self.urng = random.Random("rovl-diff-upper:%d" % seed)
 
     # ------------------------------------------------------------- profile
     def plan(self):
@@ -199,10 +203,77 @@ class Stack:
             variants.append(("opts2", alt, None))
         elif r < 0.3:
             variants.append(("partial", dict(prim), rng.randint(2, p["rounds"])))
+        self.plan_upper(p, prim, variants)
         p["variants"] = variants
         self.profile = p
         self.prefix = "user.overlay." if p["userxattr"] else "trusted.overlay."
         return p
+
+    def plan_upper(self, p, prim, variants):
+        """The upper variant (about half of the seeds): the top layer, written
+        by the last round's overlayfs, is mounted as upperdir= (with the
+        round's work dir) over the other layers, read-only and with index=off
+        (rovl supports nothing else with an upper layer), after the
+        lower-only variants.  Options as the main variant's, with
+        redirect_dir=on (redirect_dir=follow conflicts with metacopy=on when
+        there is an upper layer), sometimes metacopy=off with
+        redirect_dir=follow/nofollow/off, sometimes uuid=...; sometimes the
+        upper layer loses overlay.uuid on its root (as if written by an older
+        kernel), overlay.impure on its root (uuid=auto then makes a new uuid)
+        or overlay.origin on some merge directories (overlayfs writes it back
+        on lookup)."""
+        urng = self.urng
+        if urng.random() >= 0.5:
+            p["upper"] = None
+            return
+        uo = {"upper": True, "index": "off", "xino": prim["xino"]}
+        if p["userxattr"]:
+            uo["userxattr"] = True
+        elif urng.random() < 0.8 or p["datalayers"]:
+            uo["redirect_dir"] = "on"
+            uo["metacopy"] = "on"
+        else:
+            uo["redirect_dir"] = urng.choice(["follow", "nofollow", "off"])
+            uo["metacopy"] = "off"
+        if urng.random() < 0.4:
+            uo["uuid"] = urng.choice(["on", "null", "off", "auto"])
+        p["upper"] = {"opts": uo,
+                      "drop_uuid": urng.random() < 0.3,
+                      "drop_root_impure": urng.random() < 0.2,
+                      "drop_origin": urng.random() < 0.25}
+        variants.append(("upper", uo, None))
+
+    def prepare_upper(self):
+        """Hand-made changes of the upper layer (profile["upper"]), made just
+        before the upper variant (the lower-only variants see the layer as
+        the round left it).  Returns a description."""
+        u = self.profile["upper"]
+        top = self.layers[0]
+        done = []
+        if u["drop_uuid"]:
+            if self.try_("upper: removexattr " + self.prefix + "uuid", os.removexattr,
+                         top, self.prefix + "uuid"):
+                done.append("root uuid removed")
+        if u["drop_root_impure"]:
+            if self.try_("upper: removexattr " + self.prefix + "impure", os.removexattr,
+                         top, self.prefix + "impure"):
+                done.append("root impure removed")
+        if u["drop_origin"]:
+            cands = []
+            for rel, k in sorted(scan(top).items()):
+                if k != "d":
+                    continue
+                try:
+                    os.getxattr(os.path.join(top, rel), self.prefix + "origin",
+                                follow_symlinks=False)
+                    cands.append(rel)
+                except OSError:
+                    pass
+            for rel in self.urng.sample(cands, min(len(cands), self.urng.randint(1, 3))):
+                if self.try_("upper: removexattr " + self.prefix + "origin", os.removexattr,
+                             os.path.join(top, rel), self.prefix + "origin"):
+                    done.append("origin of %s removed" % rel)
+        return "; ".join(done) or "none"
 
     def describe(self):
         p = self.profile
@@ -219,6 +290,15 @@ class Stack:
             feats.append("acl")
         if p["mount_api"] != "legacy":
             feats.append(p["mount_api"])
+        u = p.get("upper")
+        if u:
+            uo = u["opts"]
+            extra = [k for k in ("drop_uuid", "drop_root_impure", "drop_origin") if u[k]]
+            feats.append("upper=yes(%s%s)" % (
+                ",".join("%s=%s" % (k, uo[k]) for k in ("redirect_dir", "metacopy", "uuid")
+                         if k in uo) or "userxattr", "".join("," + e for e in extra)))
+        else:
+            feats.append("upper=no")
         fs = ",".join(p["fs"][i] for i in p["layer_fs"])
         return "rounds=%d layers-on=%s %s" % (p["rounds"], fs, " ".join(feats))
 
@@ -243,6 +323,7 @@ class Stack:
             work = fs.mkdir("W%d" % r)
             self.round(r, list(reversed(stack)), upper, work, p["round_opts"][r - 1])
             stack.append(upper)
+            self.upper_work = work
         self.layers = list(reversed(stack))
         if p["xwhiteouts"]:
             self.make_xwhiteouts()
@@ -777,12 +858,20 @@ class Stack:
         the legacy option string.  ntop: only the top ntop layers, no data
         layers; "single": the top layer alone, plus the empty layer if empty
         (overlayfs needs two lower layers without an upper one)."""
+        upper = opts.get("upper")
         if ntop == "single":
             layers = [self.layers[0]] + ([self.empty] if empty else [])
+        elif upper:
+            # the top layer is the upper layer, the others lower layers
+            layers = self.layers[1:] if ntop is None else self.layers[1:ntop]
         else:
             layers = self.layers if ntop is None else self.layers[:ntop]
         data = [] if ntop is not None else self.datalayers
         params = []
+        if upper:
+            # read-only: MS_RDONLY (legacy) or the "ro" flag (fsconfig)
+            if self.profile["mount_api"] == "fsconfig":
+                params.append(("ro", None))
         if self.profile["mount_api"] == "fsconfig":
             for l in layers:
                 params.append(("lowerdir+", l))
@@ -790,24 +879,33 @@ class Stack:
                 params.append(("datadir+", d))
         else:
             params.append(("lowerdir", ":".join(layers) + "".join("::" + d for d in data)))
-        for key in ("redirect_dir", "metacopy", "index", "xino"):
+        if upper:
+            params.append(("upperdir", self.layers[0]))
+            params.append(("workdir", self.upper_work))
+        for key in ("redirect_dir", "metacopy", "index", "xino", "uuid"):
             if key in opts:
                 params.append((key, opts[key]))
         if opts.get("userxattr"):
             params.append(("userxattr", None))
         legacy = ",".join(k if v is None else "%s=%s" % (k, v) for k, v in params)
+        if upper and self.profile["mount_api"] != "fsconfig":
+            legacy = "ro," + legacy      # shown in reports; mount_lower uses MS_RDONLY
         return params, legacy
 
     def mount_lower(self, fstype, opts, ntop=None):
         """Mount the stack lower-only at self.mnt.  Returns (result, messages)."""
         params, legacy = self.lower_options(opts, ntop, fstype == "overlay")
+        ro = bool(opts.get("upper"))
         if self.profile["mount_api"] == "fsconfig":
-            res, step, msgs = sysutil.mount_fsconfig(fstype, self.mnt, params)
+            res, step, msgs = sysutil.mount_fsconfig(
+                fstype, self.mnt, params, sysutil.MOUNT_ATTR_RDONLY if ro else 0)
             if res != "OK":
                 return "%s (%s)" % (res, step.split(" ")[0]), msgs
             return "OK", msgs
+        if ro:
+            legacy = legacy[len("ro,"):]
         try:
-            sysutil.mount("rovl-diff", self.mnt, fstype, 0, legacy)
+            sysutil.mount("rovl-diff", self.mnt, fstype, sysutil.MS_RDONLY if ro else 0, legacy)
             return "OK", []
         except OSError as e:
             return oserr(e), []

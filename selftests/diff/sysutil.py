@@ -29,6 +29,7 @@ FSCONFIG_SET_FLAG = 0
 FSCONFIG_SET_STRING = 1
 FSCONFIG_CMD_CREATE = 6
 FSMOUNT_CLOEXEC = 1
+MOUNT_ATTR_RDONLY = 1
 MOVE_MOUNT_F_EMPTY_PATH = 4
 
 MS_RDONLY = 1
@@ -100,8 +101,9 @@ def _fs_log(fd):
     return msgs
 
 
-def mount_fsconfig(fstype, target, params):
-    """Mount with the new API.  params: list of (key, value-or-None).
+def mount_fsconfig(fstype, target, params, attr=0):
+    """Mount with the new API.  params: list of (key, value-or-None); attr:
+    the MOUNT_ATTR_* flags of fsmount().
 
     Returns (errno-name-or-"OK", step, messages): the step that failed
     ("fsopen", "fsconfig KEY", "create", "fsmount", "move_mount").
@@ -125,7 +127,7 @@ def mount_fsconfig(fstype, target, params):
             _fsconfig(fd, FSCONFIG_CMD_CREATE)
             step = "fsmount"
             mfd = _syscall(ctypes.c_long(SYS_fsmount), ctypes.c_int(fd),
-                           ctypes.c_uint(FSMOUNT_CLOEXEC), ctypes.c_uint(0))
+                           ctypes.c_uint(FSMOUNT_CLOEXEC), ctypes.c_uint(attr))
             if mfd < 0:
                 _raise()
             mfd = int(mfd)
@@ -320,3 +322,18 @@ def mountinfo_opts(target):
                 rf = right.split(" ", 2)
                 found = rf[2] if len(rf) > 2 else ""
     return found
+
+
+FS_IOC_GETFSUUID = 0x80111500     # _IOR(0x15, 0, struct fsuuid2 { u8 len; u8 uuid[16]; })
+
+
+def getfsuuid(path):
+    """sb->s_uuid of the file system of path (FS_IOC_GETFSUUID): bytes of
+    s_uuid_len, or raises OSError (ENOTTY: no uuid)."""
+    import fcntl
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        b = fcntl.ioctl(fd, FS_IOC_GETFSUUID, bytes(17))
+    finally:
+        os.close(fd)
+    return bytes(b[1:1 + min(b[0], 16)])
