@@ -67,6 +67,10 @@ pub(crate) struct OvlInode {
     pub(crate) lazy_data: Option<LazyData>,
     /// `enum ovl_inode_flag` bits.
     pub(crate) flags: AtomicUsize,
+    /// The d_ino of the entries of an impure upper directory that differ
+    /// from the real ones, sorted by name (`ovl_cache_get_impure`); read
+    /// once: the upper layer does not change under a read-only mount.
+    pub(crate) impure_cache: SetOnce<KVec<(KVec<u8>, u64)>>,
     /// The merged readdir cache of a directory (`ovl_dir_cache`).
     pub(crate) dir_cache: Option<Pin<KBox<Mutex<Option<(Arc<DirCache>, usize)>>>>>,
 }
@@ -221,7 +225,7 @@ fn new_data(
     if let Some(u) = upper {
         up.populate(OvlPath { layer: 0, dentry: u });
     }
-    Ok(OvlInode { upper: up, stack, lazy_data, flags: AtomicUsize::new(flags), dir_cache })
+    Ok(OvlInode { upper: up, stack, lazy_data, flags: AtomicUsize::new(flags), impure_cache: SetOnce::new(), dir_cache })
 }
 
 /// `ovl_hash_bylower`: whether the inode is hashed by its lower inode
@@ -237,7 +241,7 @@ fn hash_bylower(ofs: &OvlFs, upper: bool, lower: Option<&RealDentry>, index: boo
         return true;
     }
     // A lower hard link is or will be broken on copy up (no index).
-    if !lower.can_lookup() && lower.inode().is_some_and(|i| i.nlink() > 1) {
+    if (upper || ofs.indexdir().is_none()) && !lower.can_lookup() && lower.inode().is_some_and(|i| i.nlink() > 1) {
         return false;
     }
     if ofs.config.nfs_export && upper {
@@ -287,6 +291,32 @@ pub(crate) fn get_nlink(ofs: &OvlFs, lower: Option<&RealDentry>, upper: Option<&
             fallback
         }
     }
+}
+
+/// `ovl_verify_inode` (strict, from lookup): the layers of a cached inode
+/// must be those just looked up.
+fn verify_inode(inode: &INode<Rovl>, is_dir: bool, upper: Option<&RealDentry>, lower: Option<&RealDentry>) -> bool {
+    let oi = inode.data();
+    let id = |d: &RealDentry| d.inode().map(|i| i.id());
+    let (ino_upper, ino_lower) = (oi.upper(), oi.lowers().first());
+    if is_dir {
+        // A real lower directory moved to the upper layer under us, or the
+        // lookup of an uncovered redirect origin.
+        if (lower.is_none() && ino_lower.is_some()) || (upper.is_none() && ino_upper.is_some()) {
+            return false;
+        }
+    }
+    if let Some(l) = lower {
+        if ino_lower.map(|p| id(&p.dentry)) != Some(id(l)) {
+            return false;
+        }
+    }
+    if let Some(u) = upper {
+        if ino_upper.map(|p| id(&p.dentry)) != Some(id(u)) {
+            return false;
+        }
+    }
+    true
 }
 
 /// `ovl_get_inode`: inodes are hashed by their lower inode where they keep
@@ -343,7 +373,13 @@ pub(crate) fn get_inode(
             (None, None) => return Err(EIO),
         };
         match sb.iget(key as u64, key)? {
-            IGet::Existing(inode) => Ok(inode),
+            IGet::Existing(inode) => {
+                if !verify_inode(&inode, is_dir, upper.as_deref(), lower.map(|p| &*p.dentry)) {
+                    warn_rl!("failed to get inode ({})\n", crate::vfs::estale().to_errno());
+                    return Err(crate::vfs::estale());
+                }
+                Ok(inode)
+            }
             IGet::New(new) => {
                 let ino = map_ino(ofs, key_ino, fsid, is_dir);
                 let data = new_data(ofs, upper, lowers, lazy_data, is_dir, flags)?;
@@ -357,7 +393,8 @@ pub(crate) fn get_inode(
         let real: ARef<RealDentry> = l.dentry.clone();
         let ri = real.inode().ok_or(EIO)?;
         let ino = map_ino(ofs, ri.ino(), lower_fsid, is_dir);
-        let nlink = if is_dir { 1 } else { ri.nlink() };
+        // As new_inode leaves it (stat(2) asks the real inode anyway).
+        let nlink = 1;
         let data = new_data(ofs, None, lowers, lazy_data, is_dir, flags)?;
         let new = sb.new_inode()?;
         Ok(new.init(&INodeParams { attrs_from: ri, ino, nlink, dont_cache_acl: true }, data))
@@ -431,7 +468,7 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
             let lower = oi.lowers().first().ok_or(EIO)?;
             let ll = ofs.layer(lower.layer)?;
             let mut ls = Kstat::new();
-            let lmask = crate::vfs::real::STATX_BLOCKS | if is_dir { 0 } else { crate::vfs::real::STATX_NLINK };
+            let lmask = crate::vfs::real::STATX_INO | crate::vfs::real::STATX_BLOCKS | if is_dir { 0 } else { crate::vfs::real::STATX_NLINK };
             ofs.with_creds(|| ll.mnt.getattr(&lower.dentry, &mut ls, lmask, flags))?;
             if oi.test(flag::INDEX) || is_dir || ls.nlink() == 1 {
                 fsid = ll.fsid;

@@ -738,10 +738,13 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
                     // Copied up through another hard link: the index is
                     // the upper inode.
                     let up = ofs.layer(0)?;
-                    let mc = ofs.with_creds(|| -> Result<usize> {
-                        let _ = get_redirect(ofs, up, &ix)?;
-                        check_metacopy_size(ofs, up, &ix)
+                    let (redirect, mc) = ofs.with_creds(|| -> Result<(bool, usize)> {
+                        let r = get_redirect(ofs, up, &ix)?.is_some();
+                        Ok((r, check_metacopy_size(ofs, up, &ix)?))
                     })?;
+                    if redirect {
+                        d.redirect = true;
+                    }
                     d.metacopy = mc;
                     uppermetacopy = mc != 0;
                     metacopy_size = mc;

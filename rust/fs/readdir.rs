@@ -429,12 +429,21 @@ fn iterate_real(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> Re
         parent_ino = st.ino();
     }
     let xino = ofs.xino_bits() > 0;
-    let impure = if is_impure_dir(file) { Some(read_impure(ofs, file, emitter)?) } else { None };
+    let oi = inode.data();
+    if is_impure_dir(file) && oi.impure_cache.as_ref().is_none() {
+        let mut v = read_impure(ofs, file, emitter)?;
+        if !v.is_empty() {
+            v.sort_unstable_by(|a, b| a.0.as_slice().cmp(b.0.as_slice()));
+            // Someone may have been faster: theirs is the same.
+            let _ = oi.impure_cache.populate(v);
+        }
+    }
+    let impure = if is_impure_dir(file) { oi.impure_cache.as_ref() } else { None };
     df.real.iterate_mapped(emitter, &mut |name, ino| {
         if parent_ino != 0 && name == b".." {
             parent_ino
-        } else if let Some(c) = &impure {
-            c.iter().find(|(n, _)| n.as_slice() == name).map_or(ino, |(_, i)| *i)
+        } else if let Some(c) = impure {
+            c.binary_search_by(|(n, _)| n.as_slice().cmp(name)).ok().and_then(|i| c.get(i)).map_or(ino, |(_, i)| *i)
         } else if xino {
             remap_lower_ino(ofs, ino, fsid, name)
         } else {

@@ -243,8 +243,9 @@ fn fail(log: &FcLog<'_>, msg: &str, arg: Option<&[u8]>, err: Error) -> Error {
 /// The upper layer and work directories, set up (`ovl_get_upper`,
 /// `ovl_get_workdir`, `ovl_make_workdir`).
 struct UpperSetup {
-    layer: Layer,
+    /// Dentries on the upper layer: dropped before its mount (`layer`).
     workdirs: WorkDirs,
+    layer: Layer,
     noxattr: bool,
     /// The upper file system's inode numbers fit in 32 bits (or were not
     /// probed: no work directory).
@@ -446,7 +447,7 @@ fn check_d_type(mnt: &Mount, dir: &RealDentry, cred: &Cred) -> Result<bool> {
     let f = mnt.open(dir, crate::vfs::real::open_flags::RDONLY, cred)?;
     let mut supported = false;
     f.read_dir(&mut |e| {
-        if e.dtype != crate::vfs::DT_UNKNOWN {
+        if e.name != b"." && e.name != b".." && e.dtype != crate::vfs::DT_UNKNOWN {
             supported = true;
         }
         true
@@ -652,7 +653,7 @@ fn init_uuid_xattr(config: &mut Config, upper: &Layer, out: &mut [u8; 16]) {
                     return Err(EEXIST);
                 }
                 Err(e) if e == crate::vfs::enodata() => config.uuid = options::Uuid::On,
-                Ok(_) => config.uuid = options::Uuid::On,
+                Ok(_) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -722,14 +723,6 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         if !(can_decode && fh.ino32) {
             xino_mode = -1;
         }
-        if (ctx.config.nfs_export || (ctx.config.index && has_upper)) && !can_decode {
-            ctx.config.index = false;
-            ctx.config.nfs_export = false;
-            pr_warn!(
-                "fs on '{}' does not support file handles, falling back to index=off,nfs_export=off.\n",
-                kernel::str::BStr::from_bytes(l.path.bytes())
-            );
-        }
         if !l.data_only {
             maxbytes = maxbytes.min(path.maxbytes());
             time_gran = time_gran.max(path.time_gran());
@@ -741,6 +734,10 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     ctx.config
         .verify(has_upper, nr_data, crate::vfs::capable_sys_admin())
         .map_err(|e| fail(log, e.message(), None, if e.is_permission() { EPERM } else { EINVAL }))?;
+    if has_upper && !log.read_only() {
+        // EINVAL rather than EROFS: mount(8) would retry read-only.
+        return Err(fail(log, "read-write mounts with upperdir are not supported yet by rovl; mount read-only (-o ro)", None, EINVAL));
+    }
     if has_upper && ctx.config.nfs_export {
         return Err(fail(log, "nfs_export=on with upperdir is not supported yet by rovl", None, EINVAL));
     }
@@ -750,6 +747,30 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         None => None,
     };
     let up_time_gran = up.as_ref().map_or(1, |u| u.time_gran);
+    // ovl_lower_dir, after the upper layer as in overlayfs: index, NFS
+    // export and (with an upper layer) xino=auto need file handles on
+    // every layer.
+    for (path, l) in paths.iter().zip(ctx.lower.iter()) {
+        let fh = path.export_ops();
+        if fh.can_decode && crate::vfs::capable_dac_read_search() {
+            continue;
+        }
+        if ctx.config.nfs_export || (ctx.config.index && has_upper) {
+            ctx.config.index = false;
+            ctx.config.nfs_export = false;
+            pr_warn!(
+                "fs on '{}' does not support file handles, falling back to index=off,nfs_export=off.\n",
+                kernel::str::BStr::from_bytes(l.path.bytes())
+            );
+        }
+        if ctx.config.xino == Xino::Auto && has_upper {
+            ctx.config.xino = Xino::Off;
+            pr_warn!(
+                "fs on '{}' does not support file handles, falling back to xino=off.\n",
+                kernel::str::BStr::from_bytes(l.path.bytes())
+            );
+        }
+    }
     if let Some(u) = &up {
         namelen = namelen.max(u.namelen);
         stack_depth = stack_depth.max(u.stack_depth);
@@ -1027,9 +1048,12 @@ fn get_indexdir(ofs: &mut OvlFs) -> Result {
             pr_err!("conflicting indexdir path\n");
             return Err(crate::vfs::eloop());
         }
-        if ofs.has_xattr(upper, &index, OvlXattr::Origin) {
-            super::namei::verify_origin_xattr(ofs, None, &index, OvlXattr::Origin, &upper_root, true)
-                .inspect_err(|_| pr_err!("failed to verify index dir 'origin' xattr\n"))?;
+        // Older kernels stored the upper root's handle as the index dir's
+        // origin: a mismatch is logged (what counts is 'upper').
+        if ofs.has_xattr(upper, &index, OvlXattr::Origin)
+            && super::namei::verify_origin_xattr(ofs, None, &index, OvlXattr::Origin, &upper_root, true).is_err()
+        {
+            pr_err!("failed to verify index dir 'origin' xattr\n");
         }
         super::namei::verify_origin_xattr(ofs, Some(&wa), &index, OvlXattr::Upper, &upper_root, true)
             .inspect_err(|_| pr_err!("failed to verify index dir 'upper' xattr\n"))?;
@@ -1054,7 +1078,13 @@ fn get_indexdir(ofs: &mut OvlFs) -> Result {
         }
     }
     if let Some(w) = ofs._workdirs.as_mut() {
-        // The index directory acts as the work directory.
+        // The index directory acts as the work directory; work/work is no
+        // longer a trap (its dentry goes).
+        if let Some(old) = w.work.as_ref().and_then(|d| d.inode()).map(|i| i.id()) {
+            if let Ok(pos) = ofs.traps.binary_search(&old) {
+                let _ = ofs.traps.remove(pos);
+            }
+        }
         w.work = index.clone();
         w.index = index;
     }

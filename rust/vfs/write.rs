@@ -198,9 +198,13 @@ impl<'a> WriteAccess<'a> {
     /// Looks `name` up in `parent` and locks `parent` for creating it
     /// (`start_creating`).  The entry may exist already.
     pub(crate) fn start_creating<'b>(&'b self, parent: &'b RealDentry, name: &[u8]) -> Result<Creating<'b>> {
+        if !parent.can_lookup() {
+            return Err(ENOTDIR);
+        }
         let len = u32::try_from(name.len()).map_err(|_| super::enametoolong())?;
-        // SAFETY: `parent` is a valid directory dentry on this mount; `name`
-        // is valid for `len` bytes.
+        // SAFETY: `parent` is a valid directory dentry on this mount
+        // (checked above: a positive directory stays one while referenced);
+        // `name` is valid for `len` bytes.
         let child = unsafe {
             bindings::rovl_h_start_creating(self.mnt.idmap(), parent.as_ptr(), name.as_ptr().cast(), len)
         };
@@ -210,7 +214,10 @@ impl<'a> WriteAccess<'a> {
     /// Locks `parent` for removing `child` (`start_removing_dentry`);
     /// `ESTALE` etc. if `child` is no longer `parent`'s child.
     pub(crate) fn start_removing<'b>(&'b self, parent: &'b RealDentry, child: &RealDentry) -> Result<Removing<'b>> {
-        // SAFETY: both dentries are valid.
+        if !parent.can_lookup() {
+            return Err(ENOTDIR);
+        }
+        // SAFETY: both dentries are valid; `parent` is a directory.
         let child = unsafe { bindings::rovl_h_start_removing_dentry(parent.as_ptr(), child.as_ptr()) };
         Ok(Removing { wa: self, parent, child: nonnull_from_err_ptr(child)? })
     }
