@@ -251,8 +251,9 @@ fn hash_bylower(ofs: &OvlFs, upper: bool, lower: Option<&RealDentry>, index: boo
 }
 
 /// `ovl_get_nlink`: the nlink of an upper hard link of a lower inode, from
-/// `overlay.nlink`.
+/// `overlay.nlink` ([`xattrval::get_nlink`]).
 pub(crate) fn get_nlink(ofs: &OvlFs, lower: Option<&RealDentry>, upper: Option<&RealDentry>, fallback: u32) -> u32 {
+    use crate::logic::xattrval::{self, NlinkError};
     let (Some(lower), Some(upper)) = (lower, upper) else {
         return fallback;
     };
@@ -265,29 +266,30 @@ pub(crate) fn get_nlink(ofs: &OvlFs, lower: Option<&RealDentry>, upper: Option<&
     let Some(layer) = ofs.upper.as_ref() else {
         return fallback;
     };
-    let mut buf = [0u8; 12];
-    let n = match ofs.with_creds(|| ofs.getxattr_ovl(layer, upper, OvlXattr::Nlink, Some(&mut buf))) {
-        Ok(Some(n)) => n,
-        Ok(None) => {
-            upper.with_name(|nm| warn_rl!("failed to get index nlink ({}, err={})\n", kernel::str::BStr::from_bytes(nm), crate::vfs::enodata().to_errno()));
-            return fallback;
-        }
-        Err(e) => {
-            upper.with_name(|nm| warn_rl!("failed to get index nlink ({}, err={})\n", kernel::str::BStr::from_bytes(nm), e.to_errno()));
-            return fallback;
-        }
+    let mut buf = [0u8; xattrval::NLINK_MAX];
+    let (value, read_err) = match ofs.with_creds(|| ofs.getxattr_ovl(layer, upper, OvlXattr::Nlink, Some(&mut buf))) {
+        Ok(Some(n)) => (buf.get(..n), 0),
+        Ok(None) => (None, crate::vfs::enodata().to_errno()),
+        Err(e) => (None, e.to_errno()),
     };
-    let v = buf.get(..n).unwrap_or(&[]);
-    match ino::parse_nlink_xattr(v) {
-        Some((from_lower, diff)) => {
-            let base = i64::from(if from_lower { li.nlink() } else { ui.nlink() });
-            match u32::try_from(base + diff) {
-                Ok(nl) if nl > 0 => nl,
-                _ => fallback,
-            }
-        }
-        None => {
-            upper.with_name(|nm| warn_rl!("invalid index nlink xattr ({}, nlink={}, err={})\n", kernel::str::BStr::from_bytes(nm), kernel::str::BStr::from_bytes(v), EINVAL.to_errno()));
+    let len = value.map_or(0, |v| v.len() as i32);
+    match xattrval::get_nlink(Some(li.nlink()), Some(ui.nlink()), value) {
+        Ok(Some(n)) => n,
+        Ok(None) => fallback,
+        Err(e) => {
+            // The err overlayfs logs: the getxattr error, the value's
+            // length for a bad format, kstrtoint's error, 0 for a link
+            // count that is not positive.
+            let err = match e {
+                NlinkError::NoValue => read_err,
+                NlinkError::TooLong | NlinkError::Overflow => ERANGE.to_errno(),
+                NlinkError::Format => len,
+                NlinkError::BadNumber => EINVAL.to_errno(),
+                NlinkError::NotPositive => 0,
+            };
+            super::util::with_name2(upper, |n| {
+                warn_rl!("failed to get index nlink ({}, err={})\n", kernel::str::BStr::from_bytes(n), err)
+            });
             fallback
         }
     }

@@ -304,8 +304,9 @@ pub(crate) fn lookup_index(
     };
     let (it, ot) = (index.file_type(), origin.file_type());
     if util::dentry_weird(&index, up.has_encoding) || ofs.is_whiteout(up, &index) || it != ot {
-        index.with_name(|n| {
-            warn_rl!("bad index found (index={}, ftype={:?}, origin ftype={:?}).\n", kernel::str::BStr::from_bytes(n), it, ot)
+        let mode = |d: &RealDentry| d.inode().map_or(0, |i| i.mode() & crate::vfs::S_IFMT);
+        util::with_name2(&index, |n| {
+            warn_rl!("bad index found (index={}, ftype={:x}, origin ftype={:x}).\n", kernel::str::BStr::from_bytes(n), mode(&index), mode(origin))
         });
         return Err(EIO);
     }
@@ -353,16 +354,17 @@ pub(crate) fn verify_index(ofs: &OvlFs, index: &RealDentry) -> Result {
         }
         Ok(())
     })();
+    let ftype = inode.mode() & crate::vfs::S_IFMT;
     match r {
         Err(e) if e == ENOENT => {
-            index.with_name(|n| {
-                warn_rl!("orphan index entry ({}, ftype={:?}, nlink={})\n", kernel::str::BStr::from_bytes(n), index.file_type(), inode.nlink())
+            util::with_name2(index, |n| {
+                warn_rl!("orphan index entry ({}, ftype={:x}, nlink={})\n", kernel::str::BStr::from_bytes(n), ftype, inode.nlink())
             });
             Err(e)
         }
         Err(e) => {
-            index.with_name(|n| {
-                warn_rl!("failed to verify index ({}, ftype={:?}, err={})\n", kernel::str::BStr::from_bytes(n), index.file_type(), e.to_errno())
+            util::with_name2(index, |n| {
+                warn_rl!("failed to verify index ({}, ftype={:x}, err={})\n", kernel::str::BStr::from_bytes(n), ftype, e.to_errno())
             });
             Err(e)
         }

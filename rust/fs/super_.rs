@@ -1030,23 +1030,30 @@ fn get_indexdir(ofs: &mut OvlFs) -> Result {
     let upper_root: ARef<RealDentry> = upper.mnt.root().into();
     let base = ofs._workdirs.as_ref().map(|w| w.base.clone()).ok_or(EIO)?;
     let workdir_name = ofs.workdir.as_ref().map(|w| w.try_clone()).transpose()?.ok_or(EIO)?;
-    let r = (|| -> Result<Option<ARef<RealDentry>>> {
-        let layer = ofs.layer(layer_idx)?;
+    // Errors before the index dir exists (and a conflicting index dir)
+    // fail the mount at once; later ones first hint at deleting it
+    // (overlayfs's `goto out` and `if (err || !ofs->workdir)`).
+    let no_hint = |e: Error| (e, false);
+    let r = (|| -> core::result::Result<Option<ARef<RealDentry>>, (Error, bool)> {
+        let layer = ofs.layer(layer_idx).map_err(no_hint)?;
         if !layer.can_decode_fh {
-            return Err(EIO);
+            return Err((EIO, false));
         }
-        let fh = super::copy_up::encode_real_fh(ofs, origin.inode().ok_or(EIO)?, false)?;
-        let upper = ofs.upper.as_ref().ok_or(EIO)?;
-        let wa = upper.mnt.want_write()?;
-        super::namei::verify_set_fh(ofs, Some(&wa), &upper_root, OvlXattr::Origin, &fh)
-            .inspect_err(|_| pr_err!("failed to verify upper root origin\n"))?;
+        let fh = super::copy_up::encode_real_fh(ofs, origin.inode().ok_or(EIO).map_err(no_hint)?, false).map_err(no_hint)?;
+        let upper = ofs.upper.as_ref().ok_or(EIO).map_err(no_hint)?;
+        let wa = upper.mnt.want_write().map_err(no_hint)?;
+        super::namei::verify_set_fh(ofs, Some(&wa), &upper_root, OvlXattr::Origin, &fh).map_err(|e| {
+            pr_err!("failed to verify upper root origin\n");
+            (e, false)
+        })?;
         let wctx = WorkCtx { mnt: &upper.mnt, workdir_name: workdir_name.bytes(), cred: &ofs.creator_cred };
-        let Some(index) = workdir_create(&wctx, &wa, &base, "index", true)? else {
+        let hint = |e: Error| (e, true);
+        let Some(index) = workdir_create(&wctx, &wa, &base, "index", true).map_err(hint)? else {
             return Ok(None);
         };
         if ofs.is_trap(&index) {
             pr_err!("conflicting indexdir path\n");
-            return Err(crate::vfs::eloop());
+            return Err((crate::vfs::eloop(), false));
         }
         // Older kernels stored the upper root's handle as the index dir's
         // origin: a mismatch is logged (what counts is 'upper').
@@ -1055,15 +1062,19 @@ fn get_indexdir(ofs: &mut OvlFs) -> Result {
         {
             pr_err!("failed to verify index dir 'origin' xattr\n");
         }
-        super::namei::verify_origin_xattr(ofs, Some(&wa), &index, OvlXattr::Upper, &upper_root, true)
-            .inspect_err(|_| pr_err!("failed to verify index dir 'upper' xattr\n"))?;
-        super::readdir::indexdir_cleanup(ofs, &wctx, &wa, &index)?;
+        super::namei::verify_origin_xattr(ofs, Some(&wa), &index, OvlXattr::Upper, &upper_root, true).map_err(|e| {
+            pr_err!("failed to verify index dir 'upper' xattr\n");
+            (e, true)
+        })?;
+        super::readdir::indexdir_cleanup(ofs, &wctx, &wa, &index).map_err(hint)?;
         Ok(Some(index))
     })();
     let index = match r {
         Ok(i) => i,
-        Err(e) => {
-            pr_warn!("try deleting index dir or mounting with '-o index=off' to disable inodes index.\n");
+        Err((e, hint)) => {
+            if hint {
+                pr_warn!("try deleting index dir or mounting with '-o index=off' to disable inodes index.\n");
+            }
             return Err(e);
         }
     };

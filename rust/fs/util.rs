@@ -213,3 +213,27 @@ impl OvlFs {
         empty && self.has_xattr(layer, dentry, OvlXattr::Xwhiteout)
     }
 }
+
+/// Runs `f` with "parent/name" of `d`, as `%pd2` prints it.
+pub(crate) fn with_name2<R>(d: &RealDentry, f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut buf = [0u8; 2 * 255 + 1];
+    let mut n = d.parent().with_name(|p| {
+        let k = p.len().min(255);
+        if let (Some(dst), Some(src)) = (buf.get_mut(..k), p.get(..k)) {
+            dst.copy_from_slice(src);
+        }
+        k
+    });
+    if let Some(b) = buf.get_mut(n) {
+        *b = b'/';
+        n += 1;
+    }
+    let n = d.with_name(|p| {
+        let k = p.len().min(255);
+        if let (Some(dst), Some(src)) = (buf.get_mut(n..n + k), p.get(..k)) {
+            dst.copy_from_slice(src);
+        }
+        n + k
+    });
+    f(buf.get(..n).unwrap_or(&[]))
+}

@@ -506,42 +506,6 @@ impl RealDirTranslate {
     }
 }
 
-/// Parses an `overlay.nlink` value as `ovl_get_nlink` does: `L` (relative
-/// to the lower inode's nlink) or `U` (to the upper's), then a signed
-/// decimal difference as `kstrtoint` takes it ("L+1", "U-2", a trailing
-/// newline allowed).  `None` for an invalid value.
-pub fn parse_nlink_xattr(v: &[u8]) -> Option<(bool, i64)> {
-    let (&base, rest) = v.split_first()?;
-    let from_lower = match base {
-        b'L' => true,
-        b'U' => false,
-        _ => return None,
-    };
-    let (&sign, digits) = rest.split_first()?;
-    let neg = match sign {
-        b'+' => false,
-        b'-' => true,
-        _ => return None,
-    };
-    let digits = digits.strip_suffix(b"\n").unwrap_or(digits);
-    if digits.is_empty() {
-        return None;
-    }
-    let mut n: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
-        if n > i64::from(i32::MAX) + 1 {
-            return None;
-        }
-    }
-    let n = if neg { -n } else { n };
-    i32::try_from(n).ok()?;
-    Some((from_lower, n))
-}
-
 #[cfg(any(test, rovl_kernel))]
 #[cfg_attr(rovl_kernel, kernel::prelude::kunit_tests(rovl_ino))]
 mod tests {
@@ -741,18 +705,5 @@ mod tests {
         assert_eq!(t.d_ino(b"x", u64::MAX, |_| None), Err(u64::MAX));
         let t = RealDirTranslate { parent_ino: 0, has_cache: false, bits: 0, fsid: 0 };
         assert_eq!(t.d_ino(b"x", 5, |_| Some(9)), Ok(5));
-    }
-
-    #[test]
-    fn nlink_xattr() {
-        assert_eq!(parse_nlink_xattr(b"L+1"), Some((true, 1)));
-        assert_eq!(parse_nlink_xattr(b"U-2"), Some((false, -2)));
-        assert_eq!(parse_nlink_xattr(b"L+0\n"), Some((true, 0)));
-        assert_eq!(parse_nlink_xattr(b"L1"), None);
-        assert_eq!(parse_nlink_xattr(b"X+1"), None);
-        assert_eq!(parse_nlink_xattr(b"L+"), None);
-        assert_eq!(parse_nlink_xattr(b"L+1a"), None);
-        assert_eq!(parse_nlink_xattr(b"U+99999999999"), None);
-        assert_eq!(parse_nlink_xattr(b""), None);
     }
 }

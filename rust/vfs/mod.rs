@@ -101,6 +101,8 @@ errnos! {
 
 /// The maximum stacking depth of file systems (`FILESYSTEM_MAX_STACK_DEPTH`).
 pub(crate) const MAX_STACK_DEPTH: i32 = bindings::ROVL_FILESYSTEM_MAX_STACK_DEPTH;
+/// `S_IFMT`: the file type bits of a mode.
+pub(crate) const S_IFMT: u16 = bindings::ROVL_S_IFMT;
 /// `S_IFDIR`: the mode of a directory, without permissions.
 pub(crate) const S_IFDIR: u16 = bindings::ROVL_S_IFDIR;
 /// `S_IFREG`: the mode of a regular file, without permissions.
