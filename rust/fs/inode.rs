@@ -13,7 +13,7 @@ use crate::logic::ino;
 use crate::logic::xattr::OvlXattr;
 use crate::vfs::dentry::{DEntry, RevalFlags, Unhashed};
 use crate::vfs::fs::SuperBlock;
-use crate::vfs::inode::{self, IGet, INode, INodeParams};
+use crate::vfs::inode::{self, inode_flags, IGet, INode, INodeParams};
 use crate::vfs::real::{Acl, DelayedCall, Kstat, LinkTarget, RealDentry};
 use crate::vfs::{may, FileType};
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -295,6 +295,42 @@ pub(crate) fn get_nlink(ofs: &OvlFs, lower: Option<&RealDentry>, upper: Option<&
     }
 }
 
+/// The real inode flags an overlay inode shares (`OVL_COPY_I_FLAGS_MASK`).
+const COPY_I_FLAGS: u32 =
+    inode_flags::SYNC | inode_flags::NOATIME | inode_flags::APPEND | inode_flags::IMMUTABLE | inode_flags::CASEFOLD;
+
+/// `ovl_check_protattr`: the append-only and immutable flags an upper
+/// inode has in `overlay.protattr` ("a", "i"), added to the real ones.
+fn protattr_flags(ofs: &OvlFs, upper: Option<&RealDentry>) -> u32 {
+    let (Some(upper), Some(layer)) = (upper, ofs.upper.as_ref()) else {
+        return 0;
+    };
+    let mut buf = [0u8; 32];
+    let n = match ofs.with_creds(|| ofs.getxattr_ovl(layer, upper, OvlXattr::Protattr, Some(&mut buf))) {
+        Ok(Some(n)) => n,
+        _ => return 0,
+    };
+    let mut flags = 0;
+    let v = buf.get(..n).unwrap_or(&[]);
+    for &c in v {
+        match c {
+            b'a' => flags |= inode_flags::APPEND,
+            b'i' => flags |= inode_flags::IMMUTABLE,
+            _ => {
+                flags = u32::MAX;
+                break;
+            }
+        }
+    }
+    if n == 0 || flags == u32::MAX {
+        super::util::with_name2(upper, |nm| {
+            warn_rl!("incompatible overlay.protattr format ({}, len={})\n", kernel::str::BStr::from_bytes(nm), n)
+        });
+        return 0;
+    }
+    flags
+}
+
 /// `ovl_verify_inode` (strict, from lookup): the layers of a cached inode
 /// must be those just looked up.
 fn verify_inode(inode: &INode<Rovl>, is_dir: bool, upper: Option<&RealDentry>, lower: Option<&RealDentry>) -> bool {
@@ -386,7 +422,8 @@ pub(crate) fn get_inode(
                 let ino = map_ino(ofs, key_ino, fsid, is_dir);
                 let data = new_data(ofs, upper, lowers, lazy_data, is_dir, flags)?;
                 let attrs = attrs.inode().ok_or(EIO)?;
-                Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink, dont_cache_acl: true }, data))
+                let extra_flags = protattr_flags(ofs, data.upper().map(|p| &*p.dentry));
+                Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink, dont_cache_acl: true, keep_flags: COPY_I_FLAGS, extra_flags }, data))
             }
         }
     } else {
@@ -399,7 +436,7 @@ pub(crate) fn get_inode(
         let nlink = 1;
         let data = new_data(ofs, None, lowers, lazy_data, is_dir, flags)?;
         let new = sb.new_inode()?;
-        Ok(new.init(&INodeParams { attrs_from: ri, ino, nlink, dont_cache_acl: true }, data))
+        Ok(new.init(&INodeParams { attrs_from: ri, ino, nlink, dont_cache_acl: true, keep_flags: COPY_I_FLAGS, extra_flags: 0 }, data))
     }
 }
 
@@ -421,7 +458,8 @@ pub(crate) fn get_root_inode(
     let flags = if upper.is_some() { flag::UPPERDATA } else { flag::CONST_INO };
     let data = new_data(ofs, upper, stack, None, true, flags | flag::WHITEOUTS)?;
     let new = sb.new_inode()?;
-    Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink: 1, dont_cache_acl: true }, data))
+    // ovl_get_root does not look at overlay.protattr.
+    Ok(new.init(&INodeParams { attrs_from: attrs, ino, nlink: 1, dont_cache_acl: true, keep_flags: COPY_I_FLAGS, extra_flags: 0 }, data))
 }
 
 /// `ovl_map_dev_ino`: st_dev/st_ino as the overlay reports them.
@@ -460,6 +498,8 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
     // ovl_is_metacopy_dentry: a regular file whose data is in another layer.
     let mut metacopy_blocks = oi.is_metacopy(inode.file_type());
     ofs.with_creds(|| layer.mnt.getattr(&real.dentry, stat, mask, flags))?;
+    // The immutable/append-only flags of the overlay inode.
+    stat.fill_attr_from(inode);
     let mut fsid = 0;
     if !is_dir || ofs.same_dev() {
         if !oi.has_upper() {

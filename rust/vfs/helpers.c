@@ -120,9 +120,10 @@ bool rovl_h_inode_is_new(struct inode *inode)
 
 unsigned int rovl_h_i_nlink(const struct inode *inode) { return READ_ONCE(inode->i_nlink); }
 
-void rovl_h_inode_init_flags(struct inode *inode, bool dont_cache_acl)
+void rovl_h_inode_init_flags(struct inode *inode, bool dont_cache_acl, unsigned int keep,
+			     unsigned int extra)
 {
-	inode->i_flags |= S_NOCMTIME;
+	inode->i_flags = (inode->i_flags & keep) | extra | S_NOCMTIME;
 #ifdef CONFIG_FS_POSIX_ACL
 	if (dont_cache_acl)
 		inode->i_acl = inode->i_default_acl = ACL_DONT_CACHE;
@@ -384,4 +385,9 @@ bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt)
 	errseq_t since = errseq_sample(&mnt->mnt_sb->s_wb_err);
 
 	return errseq_check(&mnt->mnt_sb->s_wb_err, since) != 0;
+}
+
+void rovl_h_generic_fill_statx_attr(struct inode *inode, struct kstat *stat)
+{
+	generic_fill_statx_attr(inode, stat);
 }

@@ -48,7 +48,8 @@ struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 bool rovl_h_inode_is_new(struct inode *inode);
 struct dentry *rovl_h_lookup_one(struct dentry *base, const char *name, unsigned int len);
 unsigned int rovl_h_i_nlink(const struct inode *inode);
-void rovl_h_inode_init_flags(struct inode *inode, bool dont_cache_acl);
+void rovl_h_inode_init_flags(struct inode *inode, bool dont_cache_acl, unsigned int keep,
+			     unsigned int extra);
 int rovl_h_generic_permission(struct inode *inode, int mask);
 void rovl_h_posix_acl_release(struct posix_acl *acl);
 struct posix_acl *rovl_h_vfs_get_acl(struct mnt_idmap *idmap, struct dentry *dentry, int type);
@@ -110,6 +111,8 @@ void rovl_h_super_set_uuid(struct super_block *sb, const u8 *uuid);
 bool rovl_h_d_is_remote(const struct dentry *dentry);
 int rovl_h_encode_inode_fh(struct inode *inode, u32 *fid, int *dwords);
 bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt);
+struct kstat;
+void rovl_h_generic_fill_statx_attr(struct inode *inode, struct kstat *stat);
 
 /* Module parameters by name (rust/module_params.c). */
 bool rovl_module_param_bool(const char *name, bool *val);

@@ -157,6 +157,22 @@ pub(crate) struct INodeParams<'a> {
     pub(crate) nlink: u32,
     /// Do not cache POSIX ACLs in the inode: ask `get_inode_acl` each time.
     pub(crate) dont_cache_acl: bool,
+    /// Which `i_flags` of `attrs_from` are kept ([`inode_flags`]); the
+    /// others (e.g. `S_DAX`, `S_VERITY`, `S_PRIVATE`) belong to the other
+    /// file system's inode.
+    pub(crate) keep_flags: u32,
+    /// `i_flags` set in addition ([`inode_flags`]).
+    pub(crate) extra_flags: u32,
+}
+
+/// Inode flags (`S_*` of `i_flags`).
+pub(crate) mod inode_flags {
+    use super::bindings;
+    pub(crate) const SYNC: u32 = bindings::ROVL_S_SYNC;
+    pub(crate) const NOATIME: u32 = bindings::ROVL_S_NOATIME;
+    pub(crate) const APPEND: u32 = bindings::ROVL_S_APPEND;
+    pub(crate) const IMMUTABLE: u32 = bindings::ROVL_S_IMMUTABLE;
+    pub(crate) const CASEFOLD: u32 = bindings::ROVL_S_CASEFOLD;
 }
 
 impl<T: FileSystem> NewINode<T> {
@@ -176,7 +192,7 @@ impl<T: FileSystem> NewINode<T> {
             bindings::fsstack_copy_inode_size(inode, real);
             (*inode).i_ino = p.ino as _;
             bindings::set_nlink(inode, p.nlink);
-            bindings::rovl_h_inode_init_flags(inode, p.dont_cache_acl);
+            bindings::rovl_h_inode_init_flags(inode, p.dont_cache_acl, p.keep_flags, p.extra_flags);
             let mode = (*inode).i_mode;
             match FileType::of_mode(mode) {
                 FileType::Dir => {

@@ -421,6 +421,12 @@ impl Kstat {
     pub(crate) fn nlink(&self) -> u32 {
         self.0.nlink
     }
+    /// Adds the `STATX_ATTR_*` of `inode`'s own flags (immutable, append)
+    /// to the attributes (`generic_fill_statx_attr`).
+    pub(crate) fn fill_attr_from<T: FileSystem>(&mut self, inode: &super::inode::INode<T>) {
+        // SAFETY: both are valid; the helper only reads the inode's flags.
+        unsafe { bindings::rovl_h_generic_fill_statx_attr(inode.as_ptr(), &mut self.0) };
+    }
     pub(crate) fn set_nlink(&mut self, n: u32) {
         self.0.nlink = n;
     }
