@@ -6,6 +6,10 @@
 For each seed: build a layer stack with the in-kernel overlayfs (gen.py),
 mount it lower-only with "overlay" and with the file system under test
 (default "rovl") using the same options, dump both (dump.py), compare.
+About half of the seeds also mount the stack with its top layer as the
+upper layer (read-only, index=off: the "upper" variant), one file system
+after the other, and compare also what the mounts changed on disk in the
+upper layer and the work dir (put back between the two).
 Prints progress, one line per difference (capped), the seed and a
 reproduction command of each failing stack, and as its last line
     differential vs overlay: N stacks, M differences
@@ -54,8 +58,13 @@ from sysutil import oserr  # noqa: E402
 # option sets (redirect_dir=nofollow/off, metacopy=off) and partial stacks.
 # Then 11 (layers on the tmpfs and on ext4) and 80 (all layers on two ext4
 # file systems with xino: 32 xino bits; it caught rovl taking ext4 for a
-# file system with 64-bit inode numbers).
-CI_SEEDS = [530, 1136, 2076, 178, 1422, 1432, 1404, 2573, 2955, 899, 1164, 11, 80]
+# file system with 64-bit inode numbers).  The upper variant (read-only
+# mount with upperdir=): 178, 1404, 2573, 1164 and 11 have it, and 475
+# (userxattr; uuid=on writes user.overlay.uuid on an upper root without
+# one) and 2411 (uuid=auto on an upper root without uuid nor impure: a new
+# uuid) were added for it.
+CI_SEEDS = [530, 1136, 2076, 178, 1422, 1432, 1404, 2573, 2955, 899, 1164, 11, 80,
+            475, 2411]
 
 MODPARAMS = ["redirect_dir", "redirect_always_follow", "index", "nfs_export",
              "metacopy", "xino_auto", "redirect_max"]
@@ -308,8 +317,10 @@ class Runner:
                 if upper:
                     post_a = self.upper_states(stack)
                     self.restore_upper(stack, pre_a, log)
-                if self.mutate and mutated is None:
-                    mutated = mutate(stack, log)
+                if self.mutate and (mutated is None or upper):
+                    # the upper variant gets a mutation of its own (the
+                    # first one is in both of its dumps)
+                    mutated = mutate(stack, log, 1 if upper else 0)
                     say("[diff] seed %d: self-check mutation: %s" % (seed, mutated))
                 if upper:
                     pre_b = self.upper_states(stack)
@@ -318,6 +329,11 @@ class Runner:
                 npaths = max(npaths, len(da.get("paths", {})))
                 dd = [x for x in dump.compare(da, db) if (x[0], x[1]) not in ignore]
                 if upper:
+                    if self.mutate:
+                        # and a change on disk that only the second mount "made"
+                        os.setxattr(stack.layers[0], "user.rovl-diff-selfcheck", b"1")
+                        say("[diff] seed %d: self-check: user.rovl-diff-selfcheck set on "
+                            "the upper root after the second mount" % seed)
                     post_b = self.upper_states(stack)
                     self.restore_upper(stack, pre_b, log)
                     # What each mount (mount, dump, umount, mount, umount)
@@ -508,7 +524,7 @@ def _delta_json(deltas):
 
 def _fsid_of(path):
     try:
-        return os.statvfs(path).f_fsid
+        return sysutil.statfs_fsid(path)
     except OSError:
         return None
 
@@ -521,9 +537,10 @@ def _fsuuid_of(path):
 
 
 def _uuid_to_fsid(u):
-    """uuid_to_fsid() of the kernel, as glibc's statvfs() f_fsid."""
-    w = [int.from_bytes(u[i:i + 4], "little") for i in range(0, 16, 4)]
-    return (w[0] ^ w[1]) | ((w[2] ^ w[3]) << 32)
+    """uuid_to_fsid() of the kernel (f_fsid of an overlay with a uuid): the
+    two little-endian 64-bit halves xor-ed, as val[0] (low) and val[1]."""
+    v = int.from_bytes(u[:8], "little") ^ int.from_bytes(u[8:16], "little")
+    return (v & 0xffffffff, v >> 32)
 
 
 def fs_ids(stack, mnt, d):
@@ -539,9 +556,9 @@ def fs_ids(stack, mnt, d):
     except OSError:
         ux = None
     try:
-        fsid = os.statvfs(mnt).f_fsid
+        fsid = sysutil.statfs_fsid(mnt)
         cands = [("uuid-xattr", _uuid_to_fsid(ux) if ux and len(ux) == 16 else None),
-                 ("upper-fs", _fsid_of(top)), ("lower-fs", _fsid_of(low)), ("zero", 0)]
+                 ("upper-fs", _fsid_of(top)), ("lower-fs", _fsid_of(low)), ("zero", (0, 0))]
         d["fsid"] = next((n for n, v in cands if v == fsid), "other")
     except OSError as e:
         fsid = None
@@ -613,9 +630,9 @@ def write_layers(stack, path):
                 f.write("%s: %s\n" % (rel or ".", info))
 
 
-def mutate(stack, log):
+def mutate(stack, log, salt=0):
     """Self-check: change the top layer so that the second dump must differ."""
-    rng = random.Random(stack.seed ^ 0x5EED)
+    rng = random.Random((stack.seed ^ 0x5EED) + salt)
     top = stack.layers[0]
     ents = sorted(gen.scan(top).items())
     files = []
@@ -652,9 +669,10 @@ def mutate(stack, log):
             n = rng.choice(below)
             os.mknod(os.path.join(top, n), 0o644 | 0o020000, 0)
             return "0/0 whiteout for %s in the top layer" % n
-    with open(os.path.join(top, "zz-selfcheck"), "w") as f:
+    name = "zz-selfcheck" + ("%d" % salt if salt else "")
+    with open(os.path.join(top, name), "w") as f:
         f.write("new\n")
-    return "new file zz-selfcheck in the top layer"
+    return "new file %s in the top layer" % name
 
 
 def main():

@@ -578,7 +578,9 @@ def disk_state(root):
             continue
         r = {"type": ftype(st.st_mode), "mode": "%04o" % stat.S_IMODE(st.st_mode),
              "owner": "%d:%d" % (st.st_uid, st.st_gid), "size": str(st.st_size),
-             "nlink": str(st.st_nlink), "ino": str(st.st_ino),
+             "nlink": str(st.st_nlink),
+             # inode identity: number and birth time (ext4 reuses numbers)
+             "ino": "%d/%s" % (st.st_ino, sysutil.btime_ns(full)),
              "mtime": str(st.st_mtime_ns), "ctime": str(st.st_ctime_ns)}
         if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
             r["rdev"] = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))

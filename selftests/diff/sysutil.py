@@ -337,3 +337,30 @@ def getfsuuid(path):
     finally:
         os.close(fd)
     return bytes(b[1:1 + min(b[0], 16)])
+
+
+def statfs_fsid(path):
+    """f_fsid of statfs(2) as the kernel fills it: (val[0], val[1]) as
+    unsigned 32-bit words (glibc's statvfs() f_fsid folds them)."""
+    buf = ctypes.create_string_buffer(120)      # struct statfs (x86_64: 120 bytes)
+    if libc.statfs(_b(path), buf) != 0:
+        _raise()
+    return struct.unpack_from("<II", buf.raw, 56)   # after 7 longs
+
+
+STATX_BTIME = 0x800
+AT_SYMLINK_NOFOLLOW = 0x100
+
+
+def btime_ns(path):
+    """Birth time (statx STATX_BTIME) in ns, or None where the file system
+    does not report it.  With the inode number it tells a file made afresh
+    from the old one on file systems that reuse inode numbers (ext4)."""
+    buf = ctypes.create_string_buffer(256)    # struct statx
+    if libc.statx(AT_FDCWD, _b(path), AT_SYMLINK_NOFOLLOW, STATX_BTIME, buf) != 0:
+        return None
+    mask, = struct.unpack_from("<I", buf.raw, 0)
+    if not mask & STATX_BTIME:
+        return None
+    sec, nsec = struct.unpack_from("<qI", buf.raw, 80)   # stx_btime
+    return sec * 10**9 + nsec
