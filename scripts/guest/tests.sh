@@ -61,6 +61,11 @@ fi
 dmesg | tail -n +$((mark + 1)) | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' |
 	sed -n '/^KTAP version/,$p' > "$res/ktap.txt"
 
+# Selftests that compare with, or prepare layers by, the in-kernel
+# overlayfs (026, 027) need it loaded: they are skipped without it.
+if [ -n "$overlay_ko" ] && ! grep -qw overlay /proc/filesystems; then
+	insmod "$overlay_ko" || echo "insmod $overlay_ko failed"
+fi
 FSTYP=$fstype RESULT_DIR=$res/selftests selftests/check 2>&1 | tee "$res/selftests.log"
 echo "${PIPESTATUS[0]}" > "$res/selftests.rc"
 
