@@ -267,20 +267,7 @@ fn read_impure(ofs: &OvlFs, file: &File<Rovl>, emitter: &mut DirEmitter) -> Resu
     let oi = file.inode().data();
     let up = oi.upper().ok_or(EIO)?;
     let real = path_open(ofs, up.layer, &up.dentry, open_flags::RDONLY | open_flags::LARGEFILE)?;
-    let mut names: KVec<(KVec<u8>, u64)> = KVec::new();
-    let mut err = Ok(());
-    real.read_dir(&mut |e| {
-        if e.name == b"." || e.name == b".." {
-            return true;
-        }
-        let mut v = KVec::new();
-        if let Err(x) = v.extend_from_slice(e.name, GFP_KERNEL).and_then(|_| names.push((v, e.ino), GFP_KERNEL).map_err(Into::into)) {
-            err = Err(x);
-            return false;
-        }
-        true
-    })?;
-    err?;
+    let names = collect_names(&real)?;
     drop(real);
     let mut out = KVec::new();
     for (name, real_ino) in names {
@@ -508,6 +495,31 @@ pub(crate) fn llseek(file: &File<Rovl>, df: &DirFile, offset: i64, whence: i32) 
     Ok(offset)
 }
 
+/// The names and inode numbers of the entries of an open directory, but
+/// `.` and `..` (`ovl_dir_read` with `ovl_fill_plain`).
+fn collect_names(f: &RealFile) -> Result<KVec<(KVec<u8>, u64)>> {
+    let mut names: KVec<(KVec<u8>, u64)> = KVec::new();
+    let mut err: Result = Ok(());
+    f.read_dir(&mut |e| {
+        if e.name == b"." || e.name == b".." {
+            return true;
+        }
+        let mut v = KVec::new();
+        if let Err(x) = v.extend_from_slice(e.name, GFP_KERNEL).and_then(|_| names.push((v, e.ino), GFP_KERNEL).map_err(Into::into)) {
+            err = Err(x.into());
+            return false;
+        }
+        true
+    })?;
+    err.map(|_| names)
+}
+
+/// [`collect_names`] of a directory on the upper layer, read with the
+/// mounter's credentials while the mount is set up.
+fn read_names(w: &WorkCtx<'_>, dir: &RealDentry) -> Result<KVec<(KVec<u8>, u64)>> {
+    collect_names(&w.mnt.open(dir, open_flags::RDONLY, w.cred)?)
+}
+
 /// `ovl_workdir_cleanup`: removes `dentry` (a child of `parent` in the work
 /// directory), emptying directories down to two levels first.
 pub(crate) fn workdir_cleanup(
@@ -536,23 +548,8 @@ pub(crate) fn workdir_cleanup(
 /// overlay does not know, and fails the mount.
 fn workdir_cleanup_recurse(ofs: &WorkCtx<'_>, wa: &WriteAccess<'_>, dir: &RealDentry, level: u32) -> Result {
     let incompat = level == 2 && dir.with_name(|n| n == b"incompat");
-    let mut names: KVec<KVec<u8>> = KVec::new();
-    let f = ofs.mnt.open(dir, crate::vfs::real::open_flags::RDONLY, ofs.cred)?;
-    let mut err = Ok(());
-    f.read_dir(&mut |e| {
-        if e.name == b"." || e.name == b".." {
-            return true;
-        }
-        let mut v = KVec::new();
-        if let Err(x) = v.extend_from_slice(e.name, GFP_KERNEL).and_then(|_| names.push(v, GFP_KERNEL).map_err(Into::into)) {
-            err = Err(x);
-            return false;
-        }
-        true
-    })?;
-    err?;
-    drop(f);
-    for name in names.iter() {
+    let names = read_names(ofs, dir)?;
+    for (name, _) in names.iter() {
         if incompat {
             pr_err!("overlay with incompat feature '{}' cannot be mounted\n", kernel::str::BStr::from_bytes(name));
             return Err(EINVAL);
@@ -571,23 +568,7 @@ fn workdir_cleanup_recurse(ofs: &WorkCtx<'_>, wa: &WriteAccess<'_>, dir: &RealDe
 /// is whited out, as only `nfs_export` does that).
 pub(crate) fn indexdir_cleanup(ofs: &OvlFs, wctx: &WorkCtx<'_>, wa: &WriteAccess<'_>, indexdir: &RealDentry) -> Result {
     let r = (|| -> Result {
-        let f = wctx.mnt.open(indexdir, open_flags::RDONLY, wctx.cred)?;
-        let mut names: KVec<KVec<u8>> = KVec::new();
-        let mut err = Ok(());
-        f.read_dir(&mut |e| {
-            if e.name == b"." || e.name == b".." {
-                return true;
-            }
-            let mut v = KVec::new();
-            if let Err(x) = v.extend_from_slice(e.name, GFP_KERNEL).and_then(|_| names.push(v, GFP_KERNEL).map_err(Into::into)) {
-                err = Err(x);
-                return false;
-            }
-            true
-        })?;
-        err?;
-        drop(f);
-        for name in names.iter() {
+        for (name, _) in read_names(wctx, indexdir)?.iter() {
             let Some(index) = wctx.mnt.lookup_positive(indexdir, name)? else {
                 continue;
             };
