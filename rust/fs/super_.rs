@@ -455,6 +455,34 @@ fn check_d_type(mnt: &Mount, dir: &RealDentry, cred: &Cred) -> Result<bool> {
     Ok(supported)
 }
 
+/// Resolves a layer path like a path argument of mount(2) and checks it
+/// (`ovl_mount_dir_check`; overlayfs also stacks layers that are all
+/// case-insensitive, rovl does not: Documentation/read-path.rst).  An
+/// upper or work directory must also be writable and not on a stacking
+/// file system.
+fn mount_dir_check(name: &CBuf, upper: bool, log: &FcLog<'_>) -> Result<Path> {
+    let path = Path::lookup_dir(name.as_cstr()).map_err(|e| {
+        if e == ENOTDIR {
+            fail(log, "not a directory", Some(name.bytes()), EINVAL)
+        } else {
+            fail(log, "failed to resolve", Some(name.bytes()), e)
+        }
+    })?;
+    if path.dentry().is_casefolded() {
+        return Err(fail(log, "case-insensitive directory not supported by rovl", Some(name.bytes()), EINVAL));
+    }
+    if super::util::dentry_weird(path.dentry(), path.dentry().sb_has_encoding()) {
+        return Err(fail(log, "filesystem not supported", Some(name.bytes()), EINVAL));
+    }
+    if upper && path.dentry().has_real_op() {
+        return Err(fail(log, "filesystem not supported as upperdir", Some(name.bytes()), EINVAL));
+    }
+    if upper && path.mnt_is_readonly() {
+        return Err(fail(log, "filesystem is read-only", Some(name.bytes()), EINVAL));
+    }
+    Ok(path)
+}
+
 /// Resolves `upperdir` and `workdir` (`ovl_mount_dir_check`; overlayfs
 /// resolves them while parsing, so their errors come first).
 fn resolve_upper(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<Option<(Path, Path)>> {
@@ -464,33 +492,11 @@ fn resolve_upper(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<Option<(Path, Pa
         }
         return Ok(None);
     };
-    let check_dir = |name: &CBuf| -> Result<Path> {
-        let path = Path::lookup_dir(name.as_cstr()).map_err(|e| {
-            if e == ENOTDIR {
-                fail(log, "not a directory", Some(name.bytes()), EINVAL)
-            } else {
-                fail(log, "failed to resolve", Some(name.bytes()), e)
-            }
-        })?;
-        if path.dentry().is_casefolded() {
-            return Err(fail(log, "case-insensitive directory not supported by rovl", Some(name.bytes()), EINVAL));
-        }
-        if super::util::dentry_weird(path.dentry(), path.dentry().sb_has_encoding()) {
-            return Err(fail(log, "filesystem not supported", Some(name.bytes()), EINVAL));
-        }
-        if path.dentry().has_real_op() {
-            return Err(fail(log, "filesystem not supported as upperdir", Some(name.bytes()), EINVAL));
-        }
-        if path.mnt_is_readonly() {
-            return Err(fail(log, "filesystem is read-only", Some(name.bytes()), EINVAL));
-        }
-        Ok(path)
-    };
-    let upath = check_dir(upperdir)?;
+    let upath = mount_dir_check(upperdir, true, log)?;
     let Some(workname) = ctx.work.as_ref() else {
         return Err(fail(log, "missing 'workdir'", None, EINVAL));
     };
-    let wpath = check_dir(workname)?;
+    let wpath = mount_dir_check(workname, true, log)?;
     Ok(Some((upath, wpath)))
 }
 
@@ -692,24 +698,12 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     let mut xino_mode: i32 = if ctx.config.xino != Xino::Off { 32 } else { -1 };
 
     let mut paths = KVec::with_capacity(nr, GFP_KERNEL)?;
+    // Whether each layer's file handles can be decoded (ovl_can_decode_fh).
+    let mut decodes = KVec::with_capacity(nr, GFP_KERNEL)?;
     let mut namelen = 0i64;
     let (mut stack_depth, mut maxbytes, mut time_gran) = (0i32, i64::MAX, 1u32);
     for l in ctx.lower.iter() {
-        let path = Path::lookup_dir(l.path.as_cstr()).map_err(|e| {
-            if e == ENOTDIR {
-                fail(log, "not a directory", Some(l.path.bytes()), EINVAL)
-            } else {
-                fail(log, "failed to resolve", Some(l.path.bytes()), e)
-            }
-        })?;
-        // ovl_mount_dir_check; overlayfs also stacks layers that are all
-        // case-insensitive, rovl does not (Documentation/read-path.rst).
-        if path.dentry().is_casefolded() {
-            return Err(fail(log, "case-insensitive directory not supported by rovl", Some(l.path.bytes()), EINVAL));
-        }
-        if super::util::dentry_weird(path.dentry(), path.dentry().sb_has_encoding()) {
-            return Err(fail(log, "filesystem not supported", Some(l.path.bytes()), EINVAL));
-        }
+        let path = mount_dir_check(&l.path, false, log)?;
         // ovl_check_namelen
         let mut st = StatFs::new();
         path.statfs(&mut st).map_err(|e| fail(log, "statfs failed on", Some(l.path.bytes()), e))?;
@@ -728,6 +722,7 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
             time_gran = time_gran.max(path.time_gran());
         }
         paths.push(path, GFP_KERNEL)?;
+        decodes.push(can_decode, GFP_KERNEL)?;
     }
     // Like overlayfs, which resolves the layers while parsing: path errors
     // come first, then the option rules, then the layer counts.
@@ -750,9 +745,8 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     // ovl_lower_dir, after the upper layer as in overlayfs: index, NFS
     // export and (with an upper layer) xino=auto need file handles on
     // every layer.
-    for (path, l) in paths.iter().zip(ctx.lower.iter()) {
-        let fh = path.export_ops();
-        if fh.can_decode && crate::vfs::capable_dac_read_search() {
+    for (&can_decode, l) in decodes.iter().zip(ctx.lower.iter()) {
+        if can_decode {
             continue;
         }
         if ctx.config.nfs_export || (ctx.config.index && has_upper) {
@@ -853,7 +847,7 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     let mut upper_is_lower = false;
     let mut fs: KVec<LayerFs> = KVec::new();
     let mut layers = KVec::with_capacity(nr, GFP_KERNEL)?;
-    for (p, l) in paths.iter().zip(ctx.lower.iter()) {
+    for ((p, l), &can_decode_fh) in paths.iter().zip(ctx.lower.iter()).zip(decodes.iter()) {
         let sb_id = p.sb_id();
         let fsid = if l.data_only {
             fs.len() + 1
@@ -928,10 +922,7 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
                 data_only: l.data_only,
                 has_encoding,
                 has_xwhiteouts: AtomicBool::new(false),
-                can_decode_fh: {
-                    let f = p.export_ops();
-                    f.can_decode && crate::vfs::capable_dac_read_search()
-                },
+                can_decode_fh,
             },
             GFP_KERNEL,
         )?;
@@ -1111,13 +1102,7 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
     sb.set_stack_depth(depth);
     sb.set_maxbytes(maxbytes);
     sb.set_time_gran(gran);
-    let ofs = sb.data();
-    if ofs.upper.is_some() && !sb.is_read_only() {
-        // EINVAL rather than EROFS: mount(8) would retry read-only.
-        pr_err!("read-write mounts with upperdir are not supported yet by rovl; mount read-only (-o ro)\n");
-        return Err(EINVAL);
-    }
-    let uuid = ofs.uuid;
+    let uuid = sb.data().uuid;
     if uuid != [0u8; 16] {
         sb.set_uuid(&uuid);
     }

@@ -203,13 +203,6 @@ impl<T: FileSystem> SuperBlock<T, New> {
         unsafe { (*self.as_ptr()).s_flags |= bindings::ROVL_SB_POSIXACL as usize };
     }
 
-    /// Whether the super block is being made read-only (`SB_RDONLY` from
-    /// the mount flags).
-    pub(crate) fn is_read_only(&self) -> bool {
-        // SAFETY: as above.
-        unsafe { (*self.as_ptr()).s_flags & bindings::ROVL_SB_RDONLY as usize != 0 }
-    }
-
     /// Sets the super block's UUID (`super_set_uuid`).
     pub(crate) fn set_uuid(&mut self, uuid: &[u8; 16]) {
         // SAFETY: as above; `uuid` has 16 bytes.
