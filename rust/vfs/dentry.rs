@@ -131,19 +131,107 @@ impl<'a, T: FileSystem> Unhashed<'a, T> {
 
     /// The name looked up.
     pub(crate) fn name(&self) -> &[u8] {
-        let mut len = 0u32;
         // SAFETY: by the type invariant, `d_name` is stable for `'a`.
-        let name = unsafe { bindings::rovl_h_dentry_name(self.0.as_ptr(), &mut len) };
-        if name.is_null() {
-            return &[];
-        }
-        // SAFETY: `d_name.name` points to `d_name.len` bytes, stable (see above).
-        unsafe { core::slice::from_raw_parts(name, len as usize) }
+        unsafe { stable_name(self.0) }
     }
 
     /// The dentry itself.
     pub(crate) fn dentry(&self) -> &DEntry<T> {
         self.0
+    }
+}
+
+/// The name of `d`.
+///
+/// # Safety
+///
+/// `d`'s name must be stable for `'a` (its parent locked).
+unsafe fn stable_name<'a, T: FileSystem>(d: &'a DEntry<T>) -> &'a [u8] {
+    let mut len = 0u32;
+    // SAFETY: `d` is valid; the name is stable per the contract.
+    let name = unsafe { bindings::rovl_h_dentry_name(d.as_ptr(), &mut len) };
+    if name.is_null() {
+        return &[];
+    }
+    // SAFETY: `d_name.name` points to `d_name.len` bytes, stable for `'a`.
+    unsafe { core::slice::from_raw_parts(name, len as usize) }
+}
+
+/// A dentry of a directory operation (create, link, unlink, rename...).
+///
+/// # Invariants
+///
+/// The VFS holds the parent directory locked for the life of the value, so
+/// the dentry's name and parent are stable.
+pub(crate) struct Named<'a, T>(&'a DEntry<T>);
+
+impl<'a, T: FileSystem> Named<'a, T> {
+    /// # Safety
+    ///
+    /// `ptr` must be a dentry of `T` whose parent the VFS holds locked for
+    /// `'a`.
+    pub(super) unsafe fn from_raw(ptr: *mut bindings::dentry) -> Self {
+        // SAFETY: per the contract.
+        Named(unsafe { DEntry::from_raw(ptr) })
+    }
+
+    /// The name.
+    pub(crate) fn name(&self) -> &[u8] {
+        // SAFETY: by the type invariant.
+        unsafe { stable_name(self.0) }
+    }
+
+    /// The dentry itself.
+    pub(crate) fn dentry(&self) -> &DEntry<T> {
+        self.0
+    }
+
+    /// The parent (stable, see the invariant).
+    pub(crate) fn parent(&self) -> ARef<DEntry<T>> {
+        self.0.parent()
+    }
+
+    /// Makes the (negative) dentry positive with `inode` (`d_instantiate`).
+    pub(crate) fn instantiate(&self, inode: ARef<INode<T>>) {
+        // SAFETY: the dentry is negative and its parent locked; d_instantiate
+        // consumes the inode reference.
+        unsafe { bindings::rovl_h_d_instantiate(self.0.as_ptr(), ARef::into_raw(inode).as_ptr().cast()) };
+    }
+}
+
+impl<T: FileSystem> DEntry<T> {
+    /// A copy of the current name into `buf` (through a name snapshot, so
+    /// that a concurrent rename cannot tear it); `ENAMETOOLONG` if it does
+    /// not fit.
+    pub(crate) fn name_copy<'b>(&self, buf: &'b mut [u8; 256]) -> Result<&'b [u8]> {
+        // SAFETY: the dentry is valid; `buf` has 256 bytes.
+        let len = unsafe { bindings::rovl_h_dentry_name_copy(self.as_ptr(), buf.as_mut_ptr(), 256) };
+        buf.get(..len as usize).ok_or_else(super::enametoolong)
+    }
+
+    /// Unhashes the dentry (`d_drop`): the next lookup of its name makes a
+    /// new one.
+    pub(crate) fn drop_hash(&self) {
+        // SAFETY: the dentry is valid.
+        unsafe { bindings::rovl_h_d_drop(self.as_ptr()) };
+    }
+
+    /// Whether the dentry is unhashed.
+    pub(crate) fn is_unhashed(&self) -> bool {
+        // SAFETY: the dentry is valid.
+        unsafe { bindings::rovl_h_d_unhashed(self.as_ptr()) }
+    }
+
+    /// Whether this is the root of its tree (`IS_ROOT`).
+    pub(crate) fn is_root(&self) -> bool {
+        // SAFETY: the dentry is valid.
+        unsafe { bindings::rovl_h_is_root(self.as_ptr()) }
+    }
+
+    /// Whether the dentry is a directory (`d_is_dir`).
+    pub(crate) fn is_dir(&self) -> bool {
+        // SAFETY: the dentry is valid.
+        unsafe { bindings::rovl_h_d_is_dir(self.as_ptr()) }
     }
 }
 

@@ -85,6 +85,12 @@ impl<T: FileSystem> OpeningFile<'_, T> {
     pub(super) fn as_ptr(&self) -> *mut bindings::file {
         self.0
     }
+
+    /// The dentry the file is opened on.
+    pub(crate) fn dentry(&self) -> &DEntry<T> {
+        // SAFETY: the file being opened holds its path.
+        unsafe { DEntry::from_raw(bindings::rovl_h_file_dentry(self.0)) }
+    }
 }
 
 /// The `dir_context` of a readdir: emits entries at positions.
@@ -152,6 +158,17 @@ pub(crate) struct SpliceIo {
     pub(super) len: usize,
     pub(super) flags: c_uint,
 }
+/// A `write_iter`: the kiocb and the data.
+pub(crate) struct WriteIo(pub(super) *mut bindings::kiocb, pub(super) *mut bindings::iov_iter);
+
+impl WriteIo {
+    /// The number of bytes to write.
+    pub(crate) fn count(&self) -> usize {
+        // SAFETY: the iterator is valid for the call.
+        unsafe { bindings::rovl_h_iov_iter_count(self.1) }
+    }
+}
+
 /// A memory mapping being set up by `mmap`.
 pub(crate) struct Vma(pub(super) *mut bindings::vm_area_struct);
 
@@ -200,6 +217,32 @@ pub(crate) trait Operations: Sized {
     fn accessed(_file: &File<Self>) {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Called by the backing-file helpers at the end of a write through
+    /// `file`.
+    fn end_write(_file: &File<Self>) {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `write_iter` (the file's inode is not locked).
+    fn write_iter(_file: &File<Self>, _io: &mut WriteIo) -> Result<usize> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `splice_write`.
+    fn splice_write(_file: &File<Self>, _io: &mut SpliceIo) -> Result<usize> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `fsync` of the range `start..=end`.
+    fn fsync(_file: &File<Self>, _start: i64, _end: i64, _datasync: bool) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `fallocate`.
+    fn fallocate(_file: &File<Self>, _mode: i32, _offset: i64, _len: i64) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 struct Tables<T>(PhantomData<T>);
@@ -212,6 +255,10 @@ impl<T: FileSystem> Tables<T> {
         read_iter: if T::HAS_READ_ITER { Some(read_iter::<T>) } else { None },
         splice_read: if T::HAS_SPLICE_READ { Some(splice_read::<T>) } else { None },
         mmap: if T::HAS_MMAP { Some(mmap::<T>) } else { None },
+        write_iter: if T::HAS_WRITE_ITER { Some(write_iter::<T>) } else { None },
+        splice_write: if T::HAS_SPLICE_WRITE { Some(splice_write::<T>) } else { None },
+        fsync: if T::HAS_FSYNC { Some(fsync::<T>) } else { None },
+        fallocate: if T::HAS_FALLOCATE { Some(fallocate::<T>) } else { None },
         ..super::real::zeroed_file_operations()
     };
     const DIR: bindings::file_operations = bindings::file_operations {
@@ -220,6 +267,7 @@ impl<T: FileSystem> Tables<T> {
         llseek: if T::HAS_LLSEEK { Some(llseek::<T>) } else { None },
         read: Some(bindings::generic_read_dir),
         iterate_shared: if T::HAS_ITERATE { Some(iterate::<T>) } else { None },
+        fsync: if T::HAS_FSYNC { Some(fsync::<T>) } else { None },
         ..super::real::zeroed_file_operations()
     };
 }
@@ -309,4 +357,41 @@ pub(super) unsafe extern "C" fn accessed<T: FileSystem>(file: *mut bindings::fil
         // file of ours.
         T::accessed(unsafe { File::<T>::from_raw(file) });
     }
+}
+
+/// The `end_write` callback of the backing-file helpers.
+pub(super) unsafe extern "C" fn end_write<T: FileSystem>(iocb: *mut bindings::kiocb, _ret: isize) {
+    if T::HAS_END_WRITE {
+        // SAFETY: the backing-file helpers pass the kiocb of the user file,
+        // an open file of ours.
+        T::end_write(unsafe { File::<T>::from_raw((*iocb).ki_filp) });
+    }
+}
+
+unsafe extern "C" fn write_iter<T: FileSystem>(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
+    // SAFETY: the VFS passes a valid kiocb of an open file of ours.
+    let file = unsafe { File::<T>::from_raw((*iocb).ki_filp) };
+    from_len(T::write_iter(file, &mut WriteIo(iocb, iter)))
+}
+
+unsafe extern "C" fn splice_write<T: FileSystem>(
+    pipe: *mut bindings::pipe_inode_info,
+    file: *mut bindings::file,
+    ppos: *mut i64,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: the VFS passes an open file of ours.
+    let f = unsafe { File::<T>::from_raw(file) };
+    from_len(T::splice_write(f, &mut SpliceIo { ppos, pipe, len, flags }))
+}
+
+unsafe extern "C" fn fsync<T: FileSystem>(file: *mut bindings::file, start: i64, end: i64, datasync: c_int) -> c_int {
+    // SAFETY: the VFS passes an open file of ours.
+    from_result(T::fsync(unsafe { File::<T>::from_raw(file) }, start, end, datasync != 0))
+}
+
+unsafe extern "C" fn fallocate<T: FileSystem>(file: *mut bindings::file, mode: c_int, offset: i64, len: i64) -> kernel::ffi::c_long {
+    // SAFETY: the VFS passes an open file of ours.
+    from_result(T::fallocate(unsafe { File::<T>::from_raw(file) }, mode, offset, len)) as kernel::ffi::c_long
 }

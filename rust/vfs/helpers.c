@@ -13,6 +13,10 @@
 #include <linux/fs_stack.h>
 #include <linux/fsverity.h>
 #include <linux/mount.h>
+#include <linux/mutex.h>
+#include <linux/sched/signal.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
 #include <linux/namei.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
@@ -390,4 +394,298 @@ bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt)
 void rovl_h_generic_fill_statx_attr(struct inode *inode, struct kstat *stat)
 {
 	generic_fill_statx_attr(inode, stat);
+}
+
+/* --- Writable overlays: inode operations of ours, copy-up primitives. --- */
+
+void rovl_h_mutex_init(struct mutex *lock) { mutex_init(lock); }
+int rovl_h_mutex_lock_killable(struct mutex *lock) { return mutex_lock_killable(lock); }
+void rovl_h_mutex_unlock(struct mutex *lock) { mutex_unlock(lock); }
+
+/* ovl_copyattr: owner, mode, times and size from the real inode. */
+void rovl_h_copyattr(struct inode *inode, struct vfsmount *mnt, struct inode *realinode)
+{
+	struct mnt_idmap *real_idmap = mnt_idmap(mnt);
+	vfsuid_t vfsuid;
+	vfsgid_t vfsgid;
+
+	spin_lock(&inode->i_lock);
+	vfsuid = i_uid_into_vfsuid(real_idmap, realinode);
+	vfsgid = i_gid_into_vfsgid(real_idmap, realinode);
+	inode->i_uid = vfsuid_into_kuid(vfsuid);
+	inode->i_gid = vfsgid_into_kgid(vfsgid);
+	inode->i_mode = realinode->i_mode;
+	inode_set_atime_to_ts(inode, inode_get_atime(realinode));
+	inode_set_mtime_to_ts(inode, inode_get_mtime(realinode));
+	inode_set_ctime_to_ts(inode, inode_get_ctime(realinode));
+	i_size_write(inode, i_size_read(realinode));
+	spin_unlock(&inode->i_lock);
+}
+
+unsigned short rovl_h_i_mode(const struct inode *inode) { return READ_ONCE(inode->i_mode); }
+void rovl_h_inc_nlink(struct inode *inode) { inc_nlink(inode); }
+void rovl_h_drop_nlink(struct inode *inode) { if (inode->i_nlink) drop_nlink(inode); }
+void rovl_h_clear_nlink(struct inode *inode) { clear_nlink(inode); }
+void rovl_h_d_instantiate(struct dentry *dentry, struct inode *inode) { d_instantiate(dentry, inode); }
+void rovl_h_d_drop(struct dentry *dentry) { d_drop(dentry); }
+bool rovl_h_d_unhashed(const struct dentry *dentry) { return d_unhashed(dentry); }
+bool rovl_h_is_root(const struct dentry *dentry) { return IS_ROOT(dentry); }
+bool rovl_h_d_is_dir(const struct dentry *dentry) { return d_is_dir(dentry); }
+
+/* A copy of the dentry's current name (a snapshot: stable while copied). */
+unsigned int rovl_h_dentry_name_copy(struct dentry *dentry, unsigned char *buf, unsigned int size)
+{
+	struct name_snapshot snap;
+	unsigned int len;
+
+	take_dentry_name_snapshot(&snap, dentry);
+	len = snap.name.len;
+	if (len <= size)
+		memcpy(buf, snap.name.name, len);
+	release_dentry_name_snapshot(&snap);
+	return len;
+}
+
+/* inode_init_owner() without an inode: the owner and mode of a new inode
+ * made by the current task in dir (mode already stripped by the VFS). */
+void rovl_h_init_owner(struct inode *dir, unsigned short *mode, kuid_t *uid, kgid_t *gid)
+{
+	*uid = current_fsuid();
+	if (dir && dir->i_mode & S_ISGID) {
+		*gid = dir->i_gid;
+		if (S_ISDIR(*mode))
+			*mode |= S_ISGID;
+	} else {
+		*gid = current_fsgid();
+	}
+}
+
+/* A copy of the current credentials with fsuid/fsgid replaced. */
+const struct cred *rovl_h_creds_as(kuid_t uid, kgid_t gid)
+{
+	struct cred *cred = prepare_creds();
+
+	if (!cred)
+		return ERR_PTR(-ENOMEM);
+	cred->fsuid = uid;
+	cred->fsgid = gid;
+	return cred;
+}
+void rovl_h_put_cred(const struct cred *cred) { put_cred(cred); }
+
+/* Attributes of the iattr of ->setattr. */
+int rovl_h_setattr_prepare(struct dentry *dentry, struct iattr *attr)
+{
+	return setattr_prepare(&nop_mnt_idmap, dentry, attr);
+}
+unsigned int rovl_h_iattr_valid(const struct iattr *attr) { return attr->ia_valid; }
+void rovl_h_iattr_clear(struct iattr *attr, unsigned int bits) { attr->ia_valid &= ~bits; }
+int rovl_h_get_write_access(struct inode *inode) { return get_write_access(inode); }
+void rovl_h_put_write_access(struct inode *inode) { put_write_access(inode); }
+
+/* notify_change() with the inode locked. */
+int rovl_h_notify_change(struct mnt_idmap *idmap, struct dentry *dentry, struct iattr *attr)
+{
+	int err;
+
+	inode_lock(d_inode(dentry));
+	err = notify_change(idmap, dentry, attr, NULL);
+	inode_unlock(d_inode(dentry));
+	return err;
+}
+
+/* ovl_set_size, ovl_set_attr (mode, owner, times) from a kstat. */
+int rovl_h_set_stat_attrs(struct mnt_idmap *idmap, struct dentry *dentry,
+			  const struct kstat *stat, bool size, bool attrs)
+{
+	struct inode *inode = d_inode(dentry);
+	int err = 0;
+
+	inode_lock(inode);
+	if (size) {
+		struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = stat->size };
+
+		err = notify_change(idmap, dentry, &attr, NULL);
+	}
+	if (!err && attrs && !S_ISLNK(stat->mode)) {
+		struct iattr attr = { .ia_valid = ATTR_MODE, .ia_mode = stat->mode };
+
+		err = notify_change(idmap, dentry, &attr, NULL);
+	}
+	if (!err && attrs) {
+		struct iattr attr = {
+			.ia_valid = ATTR_UID | ATTR_GID,
+			.ia_vfsuid = VFSUIDT_INIT(stat->uid),
+			.ia_vfsgid = VFSGIDT_INIT(stat->gid),
+		};
+
+		err = notify_change(idmap, dentry, &attr, NULL);
+	}
+	if (!err && attrs) {
+		struct iattr attr = {
+			.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET | ATTR_MTIME_SET | ATTR_CTIME,
+			.ia_atime = stat->atime,
+			.ia_mtime = stat->mtime,
+		};
+
+		/* best effort, as ovl_set_timestamps */
+		notify_change(idmap, dentry, &attr, NULL);
+	}
+	inode_unlock(inode);
+	return err;
+}
+
+/* ovl_set_timestamps of a directory, best effort. */
+void rovl_h_set_times(struct mnt_idmap *idmap, struct dentry *dentry, const struct kstat *stat)
+{
+	struct iattr attr = {
+		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET | ATTR_MTIME_SET | ATTR_CTIME,
+		.ia_atime = stat->atime,
+		.ia_mtime = stat->mtime,
+	};
+
+	inode_lock(d_inode(dentry));
+	notify_change(idmap, dentry, &attr, NULL);
+	inode_unlock(d_inode(dentry));
+}
+
+bool rovl_h_kuid_mapped(const struct kstat *stat)
+{
+	return kuid_has_mapping(current_user_ns(), stat->uid) &&
+	       kgid_has_mapping(current_user_ns(), stat->gid);
+}
+unsigned short rovl_h_stat_mode(const struct kstat *stat) { return stat->mode; }
+u32 rovl_h_stat_rdev(const struct kstat *stat) { return stat->rdev; }
+
+int rovl_h_mknod(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child,
+		 unsigned short mode, u32 rdev)
+{
+	return vfs_mknod(idmap, d_inode(parent), child, mode, rdev, NULL);
+}
+
+int rovl_h_symlink(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child,
+		   const char *target)
+{
+	return vfs_symlink(idmap, d_inode(parent), child, target, NULL);
+}
+
+int rovl_h_link(struct mnt_idmap *idmap, struct dentry *old, struct dentry *parent,
+		struct dentry *child)
+{
+	return vfs_link(old, idmap, d_inode(parent), child, NULL);
+}
+
+/* Renames: a guard holds the renamedata between start_renaming* and
+ * end_renaming. */
+int rovl_h_start_renaming(struct renamedata *rd, struct mnt_idmap *idmap,
+			  struct dentry *old_parent, const char *oldname, unsigned int oldlen,
+			  struct dentry *new_parent, const char *newname, unsigned int newlen,
+			  unsigned int flags)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->mnt_idmap = idmap;
+	rd->old_parent = old_parent;
+	rd->new_parent = new_parent;
+	rd->flags = flags;
+	return start_renaming(rd, 0, &QSTR_LEN(oldname, oldlen), &QSTR_LEN(newname, newlen));
+}
+
+int rovl_h_start_renaming_dentry(struct renamedata *rd, struct mnt_idmap *idmap,
+				 struct dentry *old_parent, struct dentry *old,
+				 struct dentry *new_parent, const char *newname,
+				 unsigned int newlen, unsigned int flags)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->mnt_idmap = idmap;
+	rd->old_parent = old_parent;
+	rd->new_parent = new_parent;
+	rd->flags = flags;
+	return start_renaming_dentry(rd, 0, old, &QSTR_LEN(newname, newlen));
+}
+
+int rovl_h_start_renaming_two(struct renamedata *rd, struct mnt_idmap *idmap,
+			      struct dentry *old_parent, struct dentry *old,
+			      struct dentry *new_parent, struct dentry *new, unsigned int flags)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->mnt_idmap = idmap;
+	rd->old_parent = old_parent;
+	rd->new_parent = new_parent;
+	rd->flags = flags;
+	return start_renaming_two_dentries(rd, old, new);
+}
+
+struct dentry *rovl_h_rd_old(const struct renamedata *rd) { return rd->old_dentry; }
+struct dentry *rovl_h_rd_new(const struct renamedata *rd) { return rd->new_dentry; }
+int rovl_h_rd_rename(struct renamedata *rd, unsigned int flags)
+{
+	rd->flags = flags;
+	return vfs_rename(rd);
+}
+void rovl_h_end_renaming(struct renamedata *rd) { end_renaming(rd); }
+
+/* Data copy primitives. */
+loff_t rovl_h_clone_file_range(struct file *in, struct file *out, loff_t len)
+{
+	return vfs_clone_file_range(in, 0, out, 0, len, 0);
+}
+bool rovl_h_file_can_lseek(const struct file *file) { return file->f_mode & FMODE_LSEEK; }
+bool rovl_h_fatal_signal_pending(void) { return signal_pending_state(TASK_KILLABLE, current); }
+ssize_t rovl_h_splice_direct(struct file *in, loff_t *ppos, struct file *out, loff_t *opos,
+			     size_t len)
+{
+	return do_splice_direct(in, ppos, out, opos, len, SPLICE_F_MOVE);
+}
+int rovl_h_fsync(struct file *file, loff_t start, loff_t end, bool datasync)
+{
+	return vfs_fsync_range(file, start, end, datasync);
+}
+int rovl_h_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+{
+	return vfs_fallocate(file, mode, offset, len);
+}
+
+int rovl_h_set_acl_clone(struct mnt_idmap *idmap, struct dentry *dentry, const char *name,
+			 struct posix_acl *acl)
+{
+	struct posix_acl *clone = posix_acl_clone(acl, GFP_KERNEL);
+	int err;
+
+	if (!clone)
+		return -ENOMEM;
+	err = vfs_set_acl(idmap, dentry, name, clone);
+	posix_acl_release(clone);
+	return err;
+}
+
+/* The iocb flags a write passes on (IOCB_DSYNC|IOCB_SYNC dropped when
+ * !sync). */
+int rovl_h_iocb_flags(const struct kiocb *iocb, bool sync)
+{
+	int ifl = iocb->ki_flags;
+
+	if (!sync)
+		ifl &= ~(IOCB_DSYNC | IOCB_SYNC);
+	return ifl;
+}
+size_t rovl_h_iov_iter_count(const struct iov_iter *iter) { return iov_iter_count(iter); }
+void rovl_h_inode_lock(struct inode *inode) { inode_lock(inode); }
+void rovl_h_inode_unlock(struct inode *inode) { inode_unlock(inode); }
+
+/* The body of a symlink (vfs_get_link), copied with its NUL into buf. */
+int rovl_h_read_link(struct dentry *dentry, char *buf, int size)
+{
+	DEFINE_DELAYED_CALL(done);
+	const char *link = vfs_get_link(dentry, &done);
+	int len;
+
+	if (IS_ERR(link))
+		return PTR_ERR(link);
+	len = strlen(link);
+	if (len >= size)
+		len = -ENAMETOOLONG;
+	else
+		memcpy(buf, link, len + 1);
+	do_delayed_call(&done);
+	return len;
 }

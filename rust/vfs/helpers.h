@@ -8,6 +8,7 @@
 #define ROVL_HELPERS_H
 
 #include <linux/types.h>
+#include <linux/uidgid_types.h>
 
 struct cred;
 struct dentry;
@@ -113,6 +114,75 @@ int rovl_h_encode_inode_fh(struct inode *inode, u32 *fid, int *dwords);
 bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt);
 struct kstat;
 void rovl_h_generic_fill_statx_attr(struct inode *inode, struct kstat *stat);
+
+/* Writable overlays (rust/vfs/inode.rs, file.rs, write.rs). */
+struct mutex;
+struct renamedata;
+struct iov_iter;
+void rovl_h_mutex_init(struct mutex *lock);
+int rovl_h_mutex_lock_killable(struct mutex *lock);
+void rovl_h_mutex_unlock(struct mutex *lock);
+void rovl_h_copyattr(struct inode *inode, struct vfsmount *mnt, struct inode *realinode);
+unsigned short rovl_h_i_mode(const struct inode *inode);
+void rovl_h_inc_nlink(struct inode *inode);
+void rovl_h_drop_nlink(struct inode *inode);
+void rovl_h_clear_nlink(struct inode *inode);
+void rovl_h_d_instantiate(struct dentry *dentry, struct inode *inode);
+void rovl_h_d_drop(struct dentry *dentry);
+bool rovl_h_d_unhashed(const struct dentry *dentry);
+bool rovl_h_is_root(const struct dentry *dentry);
+bool rovl_h_d_is_dir(const struct dentry *dentry);
+unsigned int rovl_h_dentry_name_copy(struct dentry *dentry, unsigned char *buf, unsigned int size);
+void rovl_h_init_owner(struct inode *dir, unsigned short *mode, kuid_t *uid, kgid_t *gid);
+const struct cred *rovl_h_creds_as(kuid_t uid, kgid_t gid);
+void rovl_h_put_cred(const struct cred *cred);
+int rovl_h_setattr_prepare(struct dentry *dentry, struct iattr *attr);
+unsigned int rovl_h_iattr_valid(const struct iattr *attr);
+void rovl_h_iattr_clear(struct iattr *attr, unsigned int bits);
+int rovl_h_get_write_access(struct inode *inode);
+void rovl_h_put_write_access(struct inode *inode);
+int rovl_h_notify_change(struct mnt_idmap *idmap, struct dentry *dentry, struct iattr *attr);
+int rovl_h_set_stat_attrs(struct mnt_idmap *idmap, struct dentry *dentry,
+			  const struct kstat *stat, bool size, bool attrs);
+void rovl_h_set_times(struct mnt_idmap *idmap, struct dentry *dentry, const struct kstat *stat);
+bool rovl_h_kuid_mapped(const struct kstat *stat);
+unsigned short rovl_h_stat_mode(const struct kstat *stat);
+u32 rovl_h_stat_rdev(const struct kstat *stat);
+int rovl_h_mknod(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child,
+		 unsigned short mode, u32 rdev);
+int rovl_h_symlink(struct mnt_idmap *idmap, struct dentry *parent, struct dentry *child,
+		   const char *target);
+int rovl_h_link(struct mnt_idmap *idmap, struct dentry *old, struct dentry *parent,
+		struct dentry *child);
+int rovl_h_start_renaming(struct renamedata *rd, struct mnt_idmap *idmap,
+			  struct dentry *old_parent, const char *oldname, unsigned int oldlen,
+			  struct dentry *new_parent, const char *newname, unsigned int newlen,
+			  unsigned int flags);
+int rovl_h_start_renaming_dentry(struct renamedata *rd, struct mnt_idmap *idmap,
+				 struct dentry *old_parent, struct dentry *old,
+				 struct dentry *new_parent, const char *newname,
+				 unsigned int newlen, unsigned int flags);
+int rovl_h_start_renaming_two(struct renamedata *rd, struct mnt_idmap *idmap,
+			      struct dentry *old_parent, struct dentry *old,
+			      struct dentry *new_parent, struct dentry *new, unsigned int flags);
+struct dentry *rovl_h_rd_old(const struct renamedata *rd);
+struct dentry *rovl_h_rd_new(const struct renamedata *rd);
+int rovl_h_rd_rename(struct renamedata *rd, unsigned int flags);
+void rovl_h_end_renaming(struct renamedata *rd);
+loff_t rovl_h_clone_file_range(struct file *in, struct file *out, loff_t len);
+bool rovl_h_file_can_lseek(const struct file *file);
+bool rovl_h_fatal_signal_pending(void);
+ssize_t rovl_h_splice_direct(struct file *in, loff_t *ppos, struct file *out, loff_t *opos,
+			     size_t len);
+int rovl_h_fsync(struct file *file, loff_t start, loff_t end, bool datasync);
+int rovl_h_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
+int rovl_h_set_acl_clone(struct mnt_idmap *idmap, struct dentry *dentry, const char *name,
+			 struct posix_acl *acl);
+int rovl_h_iocb_flags(const struct kiocb *iocb, bool sync);
+size_t rovl_h_iov_iter_count(const struct iov_iter *iter);
+void rovl_h_inode_lock(struct inode *inode);
+void rovl_h_inode_unlock(struct inode *inode);
+int rovl_h_read_link(struct dentry *dentry, char *buf, int size);
 
 /* Module parameters by name (rust/module_params.c). */
 bool rovl_module_param_bool(const char *name, bool *val);

@@ -20,7 +20,8 @@
 use super::bindings;
 use super::dentry::{DEntry, Unhashed};
 use super::fs::{FileSystem, SuperBlock};
-use super::real::{Acl, DelayedCall, Kstat, LinkTarget, RealInode};
+use super::real::{Acl, DelayedCall, Kstat, LinkTarget, Mount, Owner, RealInode};
+use super::dentry::Named;
 use super::{from_len, from_result, FileType};
 use core::ffi::{c_int, c_uint, c_void, CStr};
 use kernel::ffi::c_char;
@@ -38,6 +39,9 @@ pub(super) struct INodeWithData<T: FileSystem> {
     inode: Opaque<bindings::inode>,
     /// The work item that drops the data and frees the memory.
     work: Opaque<bindings::work_struct>,
+    /// The file system's per-inode lock ([`INode::lock`]), initialised
+    /// once by the slab constructor.
+    lock: Opaque<bindings::mutex>,
     /// The inode cache key (0 for inodes that are not hashed).
     key: usize,
     /// Whether `data` is initialised.
@@ -129,6 +133,69 @@ impl<T: FileSystem> INode<T> {
         kernel::error::to_result(unsafe { bindings::rovl_h_generic_permission(self.as_ptr(), mask) })
     }
 
+    /// Takes the inode's own lock (a mutex the VFS never takes, unlike
+    /// `i_rwsem`), killable: `EINTR` if a fatal signal arrives first.
+    pub(crate) fn lock(&self) -> Result<INodeLock<'_, T>> {
+        // SAFETY: the mutex was initialised by the slab constructor and
+        // lives as long as the inode.
+        let ret = unsafe { bindings::rovl_h_mutex_lock_killable((*self.outer()).lock.get()) };
+        if ret != 0 {
+            return Err(Error::from_errno(-bindings::ROVL_EINTR));
+        }
+        Ok(INodeLock(self))
+    }
+
+    /// The mode (`i_mode`), read once.
+    pub(crate) fn mode(&self) -> u16 {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_i_mode(self.as_ptr()) }
+    }
+
+    /// Copies owner, mode, times and size from `real`, seen through
+    /// `mnt`'s idmapping (`ovl_copyattr`).
+    pub(crate) fn copy_attr(&self, mnt: &Mount, real: &RealInode) {
+        // SAFETY: all three are valid; the helper takes `i_lock`.
+        unsafe { bindings::rovl_h_copyattr(self.as_ptr(), mnt.0.as_ptr(), real.as_ptr()) };
+    }
+
+    /// `inc_nlink`.
+    pub(crate) fn inc_nlink(&self) {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_inc_nlink(self.as_ptr()) };
+    }
+
+    /// `drop_nlink` (unless already 0).
+    pub(crate) fn drop_nlink(&self) {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_drop_nlink(self.as_ptr()) };
+    }
+
+    /// `clear_nlink`.
+    pub(crate) fn clear_nlink(&self) {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_clear_nlink(self.as_ptr()) };
+    }
+
+    /// The owner and mode of a new inode that the current task makes in
+    /// this directory with `mode` (`inode_init_owner`: the set-group-ID
+    /// bit of the directory is inherited).
+    pub(crate) fn new_child_owner(&self, mode: u16) -> (u16, Owner) {
+        let mut m = mode;
+        let mut o = Owner::default();
+        // SAFETY: the inode is valid; the outputs are ours.
+        unsafe { bindings::rovl_h_init_owner(self.as_ptr(), &mut m, &mut o.uid, &mut o.gid) };
+        (m, o)
+    }
+}
+
+/// The per-inode lock of [`INode::lock`], released on drop.
+pub(crate) struct INodeLock<'a, T: FileSystem>(&'a INode<T>);
+
+impl<T: FileSystem> Drop for INodeLock<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: taken in `INode::lock`.
+        unsafe { bindings::rovl_h_mutex_unlock((*self.0.outer()).lock.get()) };
+    }
 }
 
 /// An inode from [`SuperBlock::iget`]: one from the cache, or a new one.
@@ -313,7 +380,11 @@ impl<T> Drop for INodeCache<T> {
 
 unsafe extern "C" fn inode_ctor<T: FileSystem>(p: *mut c_void) {
     // SAFETY: the slab calls the constructor on a new object of our cache.
-    unsafe { bindings::inode_init_once((*p.cast::<INodeWithData<T>>()).inode.get()) };
+    unsafe {
+        let p = p.cast::<INodeWithData<T>>();
+        bindings::inode_init_once((*p).inode.get());
+        bindings::rovl_h_mutex_init((*p).lock.get());
+    }
 }
 
 pub(super) unsafe extern "C" fn alloc_inode<T: FileSystem>(
@@ -445,6 +516,81 @@ pub(crate) trait Operations: Sized {
     fn get_inode_acl(_inode: &INode<Self>, _acl_type: i32, _rcu: bool) -> Result<Acl> {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// `setattr` (the overlay inode is locked by the VFS).
+    fn setattr(_dentry: &DEntry<Self>, _attr: &mut Iattr) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `create`, `mkdir`, `mknod`, `symlink`: makes `dentry` (negative, its
+    /// name stable) an object of type and permissions `mode` and
+    /// instantiates it ([`Named::instantiate`]).
+    fn create(_dir: &INode<Self>, _dentry: &Named<'_, Self>, _mode: u16, _new: NewObject<'_>) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `link`: `new` (negative) becomes another name of `old`.
+    fn link(_old: &DEntry<Self>, _dir: &INode<Self>, _new: &Named<'_, Self>) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `unlink` (`is_dir` false) and `rmdir` (`is_dir` true).
+    fn remove(_dir: &INode<Self>, _dentry: &Named<'_, Self>, _is_dir: bool) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `rename` with `RENAME_*` `flags`; both parents are locked.
+    fn rename(_old: &Named<'_, Self>, _new: &Named<'_, Self>, _flags: u32) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// What kind of object `create` makes.
+pub(crate) enum NewObject<'a> {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A device, FIFO or socket with device number `rdev`.
+    Node(u32),
+    /// A symbolic link to the target.
+    Symlink(&'a CStr),
+}
+
+/// The attributes a `setattr` changes (`struct iattr`).
+pub(crate) struct Iattr(*mut bindings::iattr);
+
+/// `ia_valid` bits (`ATTR_*`).
+pub(crate) mod attr {
+    use super::bindings;
+    pub(crate) const SIZE: u32 = bindings::ROVL_ATTR_SIZE;
+    pub(crate) const MODE: u32 = bindings::ROVL_ATTR_MODE;
+    pub(crate) const KILL_SUID_SGID: u32 = bindings::ROVL_ATTR_KILL_SUID_SGID;
+    pub(crate) const FILE_OPEN: u32 = bindings::ROVL_ATTR_FILE_OPEN;
+}
+
+impl Iattr {
+    /// The `ATTR_*` bits of what changes.
+    pub(crate) fn valid(&self) -> u32 {
+        // SAFETY: the iattr is valid for the setattr call.
+        unsafe { bindings::rovl_h_iattr_valid(self.0) }
+    }
+
+    /// Clears `ATTR_*` bits.
+    pub(crate) fn clear(&mut self, bits: u32) {
+        // SAFETY: as above; we have it exclusively.
+        unsafe { bindings::rovl_h_iattr_clear(self.0, bits) };
+    }
+
+    /// `setattr_prepare` on `dentry` (permission and limit checks).
+    pub(crate) fn prepare<T: FileSystem>(&mut self, dentry: &DEntry<T>) -> Result {
+        // SAFETY: both are valid for the call.
+        kernel::error::to_result(unsafe { bindings::rovl_h_setattr_prepare(dentry.as_ptr(), self.0) })
+    }
+
+    pub(super) fn as_ptr(&mut self) -> *mut bindings::iattr {
+        self.0
+    }
 }
 
 struct Tables<T>(PhantomData<T>);
@@ -452,6 +598,14 @@ struct Tables<T>(PhantomData<T>);
 impl<T: FileSystem> Tables<T> {
     const DIR: bindings::inode_operations = bindings::inode_operations {
         lookup: if T::HAS_LOOKUP { Some(lookup::<T>) } else { None },
+        create: if T::HAS_CREATE { Some(create::<T>) } else { None },
+        mkdir: if T::HAS_CREATE { Some(mkdir::<T>) } else { None },
+        mknod: if T::HAS_CREATE { Some(mknod::<T>) } else { None },
+        symlink: if T::HAS_CREATE { Some(symlink::<T>) } else { None },
+        link: if T::HAS_LINK { Some(link::<T>) } else { None },
+        unlink: if T::HAS_REMOVE { Some(unlink::<T>) } else { None },
+        rmdir: if T::HAS_REMOVE { Some(rmdir::<T>) } else { None },
+        rename: if T::HAS_RENAME { Some(rename::<T>) } else { None },
         ..Self::COMMON
     };
     const FILE: bindings::inode_operations = Self::COMMON;
@@ -469,6 +623,7 @@ impl<T: FileSystem> Tables<T> {
         listxattr: if T::HAS_LISTXATTR { Some(listxattr::<T>) } else { None },
         get_inode_acl: if T::HAS_GET_INODE_ACL { Some(get_inode_acl::<T>) } else { None },
         get_acl: if T::HAS_GET_ACL { Some(get_acl::<T>) } else { None },
+        setattr: if T::HAS_SETATTR { Some(setattr::<T>) } else { None },
         ..super::real::zeroed_inode_operations()
     };
 
@@ -584,4 +739,111 @@ unsafe extern "C" fn get_acl<T: FileSystem>(
         Ok(acl) => acl.into_raw(),
         Err(e) => e.to_ptr(),
     }
+}
+
+unsafe extern "C" fn setattr<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    attr: *mut bindings::iattr,
+) -> c_int {
+    // SAFETY: the VFS passes a referenced positive dentry of ours (its
+    // inode locked) and the iattr, ours for the call.
+    from_result(T::setattr(unsafe { DEntry::<T>::from_raw(dentry) }, &mut Iattr(attr)))
+}
+
+/// Calls `T::create` on the negative `dentry` of locked directory `dir`.
+///
+/// # Safety
+///
+/// `dir` must be our directory, locked by the VFS, `dentry` its negative
+/// child (name stable while the directory is locked).
+unsafe fn do_create<T: FileSystem>(dir: *mut bindings::inode, dentry: *mut bindings::dentry, mode: u16, new: NewObject<'_>) -> c_int {
+    // SAFETY: per the contract.
+    let (dir, named) = unsafe { (INode::<T>::from_raw(dir), Named::<T>::from_raw(dentry)) };
+    from_result(T::create(dir, &named, mode, new))
+}
+
+unsafe extern "C" fn create<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+    _excl: bool,
+) -> c_int {
+    // SAFETY: the VFS calls ->create with `dir` locked on its negative child.
+    unsafe { do_create::<T>(dir, dentry, mode, NewObject::File) }
+}
+
+unsafe extern "C" fn mkdir<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) -> *mut bindings::dentry {
+    // SAFETY: as in `create`; NULL means `dentry` itself was instantiated.
+    match unsafe { do_create::<T>(dir, dentry, mode, NewObject::Dir) } {
+        0 => ptr::null_mut(),
+        e => Error::from_errno(e).to_ptr(),
+    }
+}
+
+unsafe extern "C" fn mknod<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+    rdev: bindings::dev_t,
+) -> c_int {
+    // SAFETY: as in `create`.
+    unsafe { do_create::<T>(dir, dentry, mode, NewObject::Node(rdev)) }
+}
+
+unsafe extern "C" fn symlink<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    target: *const c_char,
+) -> c_int {
+    // SAFETY: as in `create`; the target is a C string valid for the call.
+    unsafe {
+        let target = CStr::from_ptr(target.cast());
+        do_create::<T>(dir, dentry, bindings::ROVL_S_IFLNK | 0o777, NewObject::Symlink(target))
+    }
+}
+
+unsafe extern "C" fn link<T: FileSystem>(
+    old: *mut bindings::dentry,
+    dir: *mut bindings::inode,
+    new: *mut bindings::dentry,
+) -> c_int {
+    // SAFETY: the VFS passes our positive `old`, our directory `dir`
+    // (locked) and its negative child `new`.
+    let (old, dir, new) = unsafe { (DEntry::<T>::from_raw(old), INode::<T>::from_raw(dir), Named::<T>::from_raw(new)) };
+    from_result(T::link(old, dir, &new))
+}
+
+unsafe extern "C" fn unlink<T: FileSystem>(dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> c_int {
+    // SAFETY: the VFS passes our locked directory and its positive child.
+    let (dir, d) = unsafe { (INode::<T>::from_raw(dir), Named::<T>::from_raw(dentry)) };
+    from_result(T::remove(dir, &d, false))
+}
+
+unsafe extern "C" fn rmdir<T: FileSystem>(dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> c_int {
+    // SAFETY: as in `unlink`.
+    let (dir, d) = unsafe { (INode::<T>::from_raw(dir), Named::<T>::from_raw(dentry)) };
+    from_result(T::remove(dir, &d, true))
+}
+
+unsafe extern "C" fn rename<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    _old_dir: *mut bindings::inode,
+    old: *mut bindings::dentry,
+    _new_dir: *mut bindings::inode,
+    new: *mut bindings::dentry,
+    flags: c_uint,
+) -> c_int {
+    // SAFETY: the VFS holds the rename lock and both parents' locks: the
+    // names and parents of both dentries are stable.
+    let (old, new) = unsafe { (Named::<T>::from_raw(old), Named::<T>::from_raw(new)) };
+    from_result(T::rename(&old, &new, flags))
 }

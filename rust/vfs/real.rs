@@ -11,7 +11,7 @@
 
 use super::bindings;
 use super::dentry::RevalFlags;
-use super::file::{self, DirEmitter, File, OpeningFile, ReadIo, SpliceIo, Vma};
+use super::file::{self, DirEmitter, File, OpeningFile, ReadIo, SpliceIo, Vma, WriteIo};
 use super::fs::FileSystem;
 use super::{nonnull_from_err_ptr, to_len, FileType};
 use core::ffi::{c_int, CStr};
@@ -334,6 +334,10 @@ impl Acl {
         Acl { ptr: ptr::null_mut(), owned: false }
     }
 
+    pub(super) fn as_ptr(&self) -> *mut bindings::posix_acl {
+        self.ptr
+    }
+
     pub(super) fn into_raw(self) -> *mut bindings::posix_acl {
         let p = self.ptr;
         core::mem::forget(self);
@@ -441,6 +445,28 @@ impl Kstat {
     }
     pub(crate) fn blksize(&self) -> u32 {
         self.0.blksize
+    }
+    /// The mode.
+    pub(crate) fn mode(&self) -> u16 {
+        // SAFETY: reads a field of the kstat.
+        unsafe { bindings::rovl_h_stat_mode(&self.0) }
+    }
+    /// The device number of a device.
+    pub(crate) fn rdev(&self) -> u32 {
+        // SAFETY: reads a field of the kstat.
+        unsafe { bindings::rovl_h_stat_rdev(&self.0) }
+    }
+    /// Whether the owner and group map into the current user namespace.
+    pub(crate) fn owner_mapped(&self) -> bool {
+        // SAFETY: reads fields of the kstat.
+        unsafe { bindings::rovl_h_kuid_mapped(&self.0) }
+    }
+    /// Makes the size `size` (e.g. 0 for a truncating copy-up).
+    pub(crate) fn set_size(&mut self, size: i64) {
+        self.0.size = size;
+    }
+    pub(super) fn as_ptr(&self) -> *const bindings::kstat {
+        &self.0
     }
 }
 
@@ -805,7 +831,7 @@ unsafe extern "C" fn map_actor(
 }
 
 impl RealFile {
-    fn as_ptr(&self) -> *mut bindings::file {
+    pub(super) fn as_ptr(&self) -> *mut bindings::file {
         self.0.as_ptr()
     }
 
@@ -891,7 +917,7 @@ impl RealFile {
         bindings::backing_file_ctx {
             cred: cred.as_ptr(),
             accessed: Some(file::accessed::<T>),
-            end_write: None,
+            end_write: Some(file::end_write::<T>),
         }
     }
 
@@ -912,6 +938,32 @@ impl RealFile {
             bindings::rovl_h_init_sync_kiocb(&mut iocb, user.as_ptr());
             iocb.ki_pos = *io.ppos;
             let ret = bindings::backing_file_splice_read(self.as_ptr(), &mut iocb, io.pipe, io.len, io.flags, &mut ctx);
+            *io.ppos = iocb.ki_pos;
+            to_len(ret)
+        }
+    }
+
+    /// `backing_file_write_iter` of `io` (a write of `user`) on this
+    /// file; without `sync`, `O_SYNC`/`O_DSYNC` are not passed on.
+    pub(crate) fn backing_write_iter<T: FileSystem>(&self, _user: &File<T>, io: &mut WriteIo, cred: &Cred, sync: bool) -> Result<usize> {
+        let mut ctx = Self::backing_ctx::<T>(cred);
+        // SAFETY: `io` holds the VFS's kiocb and iterator for the call.
+        to_len(unsafe {
+            let fl = bindings::rovl_h_iocb_flags(io.0, sync);
+            bindings::backing_file_write_iter(self.as_ptr(), io.1, io.0, fl, &mut ctx)
+        })
+    }
+
+    /// `backing_file_splice_write` of `io` (of `user`) on this file.
+    pub(crate) fn backing_splice_write<T: FileSystem>(&self, user: &File<T>, io: &mut SpliceIo, cred: &Cred) -> Result<usize> {
+        let mut ctx = Self::backing_ctx::<T>(cred);
+        // SAFETY: a kiocb on the user file at the position of the splice,
+        // written back after the call; the pipe is valid for the call.
+        unsafe {
+            let mut iocb = bindings::kiocb::default();
+            bindings::rovl_h_init_sync_kiocb(&mut iocb, user.as_ptr());
+            iocb.ki_pos = *io.ppos;
+            let ret = bindings::backing_file_splice_write(io.pipe, self.as_ptr(), &mut iocb, io.len, io.flags, &mut ctx);
             *io.ppos = iocb.ki_pos;
             to_len(ret)
         }
@@ -1001,6 +1053,14 @@ pub(crate) fn printk_ratelimit() -> bool {
 // ---------------------------------------------------------------------------
 // Credentials.
 
+/// The owner of a new inode (`kuid_t`, `kgid_t`), see
+/// [`super::inode::INode::new_child_owner`].
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Owner {
+    pub(super) uid: bindings::kuid_t,
+    pub(super) gid: bindings::kgid_t,
+}
+
 /// Credentials (e.g. of the task that mounted), for access to other file
 /// systems on behalf of callers.
 pub(crate) struct Cred(ARef<Credential>);
@@ -1017,6 +1077,16 @@ impl Cred {
 
     pub(super) fn as_ptr(&self) -> *const bindings::cred {
         self.0.as_ptr().cast()
+    }
+
+    /// A copy of the current task's credentials whose file system owner
+    /// is `owner` (what new inodes are made with).
+    pub(crate) fn current_as(owner: &Owner) -> Result<Cred> {
+        // SAFETY: the helper copies the current credentials.
+        let p = unsafe { bindings::rovl_h_creds_as(owner.uid, owner.gid) };
+        let p = nonnull_from_err_ptr(p.cast_mut())?;
+        // SAFETY: we own the new credential's reference.
+        Ok(Cred(unsafe { ARef::from_raw(p.cast::<Credential>()) }))
     }
 
     /// Makes these the current task's subjective credentials until the

@@ -13,7 +13,9 @@
 
 use super::bindings;
 use super::nonnull_from_err_ptr;
-use super::real::{Cred, Mount, Path, RealDentry, RealFile};
+use super::inode::Iattr;
+use super::real::{Acl, Cred, Kstat, Mount, Path, RealDentry, RealFile};
+use core::marker::PhantomData;
 use core::ffi::CStr;
 use core::ptr::NonNull;
 use kernel::error::to_result;
@@ -274,6 +276,110 @@ impl<'a> WriteAccess<'a> {
         to_result(unsafe { bindings::rovl_h_chmod(self.mnt.idmap(), dentry.as_ptr(), mode) })
     }
 
+    /// `notify_change` of the attributes of a `setattr` on `dentry` (its
+    /// inode locked here).
+    pub(crate) fn notify_change(&self, dentry: &RealDentry, attr: &mut Iattr) -> Result {
+        dentry.inode().ok_or(ENOENT)?;
+        // SAFETY: the dentry is valid and positive; the iattr is ours.
+        to_result(unsafe { bindings::rovl_h_notify_change(self.mnt.idmap(), dentry.as_ptr(), attr.as_ptr()) })
+    }
+
+    /// Gives `dentry` the size (`size`) and the mode, owner and times
+    /// (`attrs`) of `stat` (`ovl_set_size`, `ovl_set_attr`); times are set
+    /// on a best-effort basis.
+    pub(crate) fn set_stat_attrs(&self, dentry: &RealDentry, stat: &Kstat, size: bool, attrs: bool) -> Result {
+        dentry.inode().ok_or(ENOENT)?;
+        // SAFETY: the dentry is valid and positive; `stat` is valid.
+        to_result(unsafe {
+            bindings::rovl_h_set_stat_attrs(self.mnt.idmap(), dentry.as_ptr(), stat.as_ptr(), size, attrs)
+        })
+    }
+
+    /// Gives `dentry` the access and modification times of `stat`, best
+    /// effort (`ovl_set_timestamps`).
+    pub(crate) fn set_times(&self, dentry: &RealDentry, stat: &Kstat) {
+        if dentry.inode().is_some() {
+            // SAFETY: the dentry is valid and positive; `stat` is valid.
+            unsafe { bindings::rovl_h_set_times(self.mnt.idmap(), dentry.as_ptr(), stat.as_ptr()) };
+        }
+    }
+
+    /// Sets the POSIX ACL `name` (a copy of `acl`) on `dentry` (`vfs_set_acl`).
+    pub(crate) fn set_acl(&self, dentry: &RealDentry, name: &CStr, acl: &Acl) -> Result {
+        let p = acl.as_ptr();
+        if p.is_null() {
+            return Ok(());
+        }
+        // SAFETY: the dentry and ACL are valid; the helper sets a clone.
+        to_result(unsafe { bindings::rovl_h_set_acl_clone(self.mnt.idmap(), dentry.as_ptr(), name.as_ptr().cast(), p) })
+    }
+
+    /// Locks both parents for renaming `old_name` in `old_parent` to
+    /// `new_name` in `new_parent` and looks both up (`start_renaming`).
+    pub(crate) fn start_renaming<'b>(
+        &'b self,
+        old_parent: &RealDentry,
+        old_name: &[u8],
+        new_parent: &RealDentry,
+        new_name: &[u8],
+        flags: u32,
+    ) -> Result<Renaming<'b>> {
+        let ol = u32::try_from(old_name.len()).map_err(|_| super::enametoolong())?;
+        let nl = u32::try_from(new_name.len()).map_err(|_| super::enametoolong())?;
+        let mut rd = Renaming { _wa: PhantomData, rd: bindings::renamedata::default() };
+        // SAFETY: the dentries are valid; the names are valid for their
+        // lengths; `rd` is ours and ended by the guard only on success.
+        let err = unsafe {
+            bindings::rovl_h_start_renaming(
+                &mut rd.rd, self.mnt.idmap(), old_parent.as_ptr(), old_name.as_ptr().cast(), ol,
+                new_parent.as_ptr(), new_name.as_ptr().cast(), nl, flags,
+            )
+        };
+        Renaming::started(rd, err)
+    }
+
+    /// Locks both parents for renaming `old` (a child of `old_parent`) to
+    /// `new_name` in `new_parent` (`start_renaming_dentry`).
+    pub(crate) fn start_renaming_dentry<'b>(
+        &'b self,
+        old_parent: &RealDentry,
+        old: &RealDentry,
+        new_parent: &RealDentry,
+        new_name: &[u8],
+        flags: u32,
+    ) -> Result<Renaming<'b>> {
+        let nl = u32::try_from(new_name.len()).map_err(|_| super::enametoolong())?;
+        let mut rd = Renaming { _wa: PhantomData, rd: bindings::renamedata::default() };
+        // SAFETY: as in `start_renaming`.
+        let err = unsafe {
+            bindings::rovl_h_start_renaming_dentry(
+                &mut rd.rd, self.mnt.idmap(), old_parent.as_ptr(), old.as_ptr(),
+                new_parent.as_ptr(), new_name.as_ptr().cast(), nl, flags,
+            )
+        };
+        Renaming::started(rd, err)
+    }
+
+    /// Locks both parents for renaming `old` (in `old_parent`) over `new`
+    /// (in `new_parent`) (`start_renaming_two_dentries`).
+    pub(crate) fn start_renaming_two<'b>(
+        &'b self,
+        old_parent: &RealDentry,
+        old: &RealDentry,
+        new_parent: &RealDentry,
+        new: &RealDentry,
+        flags: u32,
+    ) -> Result<Renaming<'b>> {
+        let mut rd = Renaming { _wa: PhantomData, rd: bindings::renamedata::default() };
+        // SAFETY: as in `start_renaming`.
+        let err = unsafe {
+            bindings::rovl_h_start_renaming_two(
+                &mut rd.rd, self.mnt.idmap(), old_parent.as_ptr(), old.as_ptr(), new_parent.as_ptr(), new.as_ptr(), flags,
+            )
+        };
+        Renaming::started(rd, err)
+    }
+
     /// Opens an unnamed temporary file in `dir` for writing
     /// (`kernel_tmpfile_open`) with credentials `cred`.
     pub(crate) fn tmpfile(&self, dir: &RealDentry, mode: u16, cred: &Cred) -> Result<RealFile> {
@@ -332,6 +438,40 @@ impl Creating<'_> {
         }
     }
 
+    /// `vfs_mknod` (device, FIFO, socket).
+    pub(crate) fn mknod(self, mode: u16, rdev: u32) -> Result<ARef<RealDentry>> {
+        // SAFETY: the parent is locked and `child` is its negative child.
+        to_result(unsafe {
+            bindings::rovl_h_mknod(self.wa.mnt.idmap(), self.parent.as_ptr(), self.child.as_ptr(), mode, rdev)
+        })?;
+        Ok(self.keep())
+    }
+
+    /// `vfs_symlink` to `target`.
+    pub(crate) fn symlink(self, target: &CStr) -> Result<ARef<RealDentry>> {
+        // SAFETY: as above; `target` is NUL-terminated.
+        to_result(unsafe {
+            bindings::rovl_h_symlink(self.wa.mnt.idmap(), self.parent.as_ptr(), self.child.as_ptr(), target.as_ptr().cast())
+        })?;
+        Ok(self.keep())
+    }
+
+    /// `vfs_link` of `old` (on the same mount) here.
+    pub(crate) fn link(self, old: &RealDentry) -> Result<ARef<RealDentry>> {
+        // SAFETY: as above; `old` is valid.
+        to_result(unsafe {
+            bindings::rovl_h_link(self.wa.mnt.idmap(), old.as_ptr(), self.parent.as_ptr(), self.child.as_ptr())
+        })?;
+        Ok(self.keep())
+    }
+
+    /// `vfs_whiteout`: a whiteout (0/0 character device).
+    pub(crate) fn whiteout(self) -> Result<ARef<RealDentry>> {
+        // SAFETY: as above.
+        to_result(unsafe { bindings::rovl_h_whiteout(self.wa.mnt.idmap(), self.parent.as_ptr(), self.child.as_ptr()) })?;
+        Ok(self.keep())
+    }
+
     /// `vfs_create` of a regular file with `mode`; the new file, with the
     /// lock released.
     pub(crate) fn create(self, mode: u16) -> Result<ARef<RealDentry>> {
@@ -373,5 +513,134 @@ impl Removing<'_> {
     pub(crate) fn unlink(&self) -> Result {
         // SAFETY: the parent is locked and `child` is its child.
         to_result(unsafe { bindings::rovl_h_unlink(self.wa.mnt.idmap(), self.parent.as_ptr(), self.child.as_ptr()) })
+    }
+}
+
+/// Two entries locked for a rename (`start_renaming*`), unlocked at drop
+/// (`end_renaming`).
+pub(crate) struct Renaming<'a> {
+    _wa: PhantomData<&'a WriteAccess<'a>>,
+    rd: bindings::renamedata,
+}
+
+impl Renaming<'_> {
+    fn started(rd: Self, err: i32) -> Result<Self> {
+        if err != 0 {
+            // Nothing to end: forget the guard.
+            core::mem::forget(rd);
+            return Err(Error::from_errno(err));
+        }
+        Ok(rd)
+    }
+
+    /// The entry renamed.
+    pub(crate) fn old(&self) -> &RealDentry {
+        // SAFETY: start_renaming* stored a referenced dentry, kept until
+        // end_renaming.
+        unsafe { RealDentry::from_raw(bindings::rovl_h_rd_old(&self.rd)) }
+    }
+
+    /// The target entry (negative unless it exists).
+    pub(crate) fn new(&self) -> &RealDentry {
+        // SAFETY: as above.
+        unsafe { RealDentry::from_raw(bindings::rovl_h_rd_new(&self.rd)) }
+    }
+
+    /// `vfs_rename` with `flags`.
+    pub(crate) fn rename(&mut self, flags: u32) -> Result {
+        // SAFETY: both parents are locked and the dentries referenced.
+        to_result(unsafe { bindings::rovl_h_rd_rename(&mut self.rd, flags) })
+    }
+}
+
+impl Drop for Renaming<'_> {
+    fn drop(&mut self) {
+        // SAFETY: started successfully (see `started`), ended once.
+        unsafe { bindings::rovl_h_end_renaming(&mut self.rd) };
+    }
+}
+
+/// `RENAME_EXCHANGE`.
+pub(crate) const RENAME_EXCHANGE: u32 = bindings::ROVL_RENAME_EXCHANGE;
+/// `RENAME_NOREPLACE`.
+pub(crate) const RENAME_NOREPLACE: u32 = bindings::ROVL_RENAME_NOREPLACE;
+/// `WHITEOUT_DEV`: the device number of a whiteout.
+pub(crate) const WHITEOUT_DEV: u32 = bindings::ROVL_WHITEOUT_DEV;
+
+impl Mount {
+    /// The target of the symbolic link `dentry` (`vfs_get_link`), without
+    /// the NUL.
+    pub(crate) fn read_link(&self, dentry: &RealDentry) -> Result<KVec<u8>> {
+        let mut buf = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;
+        // SAFETY: the dentry is valid; `buf` has 4096 bytes.
+        let len = unsafe { bindings::rovl_h_read_link(dentry.as_ptr(), buf.as_mut_ptr().cast(), 4096) };
+        let len = usize::try_from(len).map_err(|_| Error::from_errno(len))?;
+        buf.truncate(len);
+        Ok(buf)
+    }
+}
+
+impl RealFile {
+    /// Copies `len` bytes from the start of `src` to the start of this file:
+    /// a clone if the file system can, else by splicing chunks, skipping
+    /// the holes `SEEK_DATA` finds (so that sparse files stay sparse).
+    /// `EINTR` on a fatal signal.
+    pub(crate) fn copy_data_from(&self, src: &RealFile, mut len: i64) -> Result {
+        const CHUNK: i64 = 1 << 20;
+        if len < 0 {
+            return Err(EIO);
+        }
+        // SAFETY: both files are valid.
+        if unsafe { bindings::rovl_h_clone_file_range(src.as_ptr(), self.as_ptr(), len) } == len {
+            return Ok(());
+        }
+        // SAFETY: the file is valid.
+        let mut skip_hole = unsafe { bindings::rovl_h_file_can_lseek(src.as_ptr()) };
+        let (mut old_pos, mut new_pos, mut data_pos) = (0i64, 0i64, -1i64);
+        while len > 0 {
+            let this = len.min(CHUNK);
+            // SAFETY: no preconditions.
+            if unsafe { bindings::rovl_h_fatal_signal_pending() } {
+                return Err(Error::from_errno(-bindings::ROVL_EINTR));
+            }
+            if skip_hole && data_pos < old_pos {
+                // SAFETY: the file is valid.
+                data_pos = unsafe { bindings::vfs_llseek(src.as_ptr(), old_pos, bindings::ROVL_SEEK_DATA) };
+                if data_pos > old_pos {
+                    len -= data_pos - old_pos;
+                    old_pos = data_pos;
+                    new_pos = data_pos;
+                    continue;
+                } else if data_pos == -i64::from(bindings::ROVL_ENXIO) {
+                    break;
+                } else if data_pos < 0 {
+                    skip_hole = false;
+                }
+            }
+            if old_pos != new_pos || old_pos.checked_add(this).is_none() {
+                return Err(EIO);
+            }
+            // SAFETY: both files are valid; the positions are ours.
+            let n = unsafe {
+                bindings::rovl_h_splice_direct(src.as_ptr(), &mut old_pos, self.as_ptr(), &mut new_pos, this as usize)
+            };
+            if n <= 0 {
+                return Err(if n < 0 { Error::from_errno(n as i32) } else { EIO });
+            }
+            len -= n as i64;
+        }
+        Ok(())
+    }
+
+    /// `vfs_fsync_range`.
+    pub(crate) fn fsync(&self, start: i64, end: i64, datasync: bool) -> Result {
+        // SAFETY: the file is valid.
+        to_result(unsafe { bindings::rovl_h_fsync(self.as_ptr(), start, end, datasync) })
+    }
+
+    /// `vfs_fallocate`.
+    pub(crate) fn fallocate(&self, mode: i32, offset: i64, len: i64) -> Result {
+        // SAFETY: the file is valid.
+        to_result(unsafe { bindings::rovl_h_fallocate(self.as_ptr(), mode, offset, len) })
     }
 }

@@ -26,6 +26,18 @@ pub(crate) trait Operations: Sized {
     ) -> Result<usize> {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// `setxattr` of `name` to `value`, or `removexattr` (`value` `None`),
+    /// with `XATTR_CREATE`/`XATTR_REPLACE` `flags`.
+    fn xattr_set(
+        _dentry: &DEntry<Self>,
+        _inode: &INode<Self>,
+        _name: &CStr,
+        _value: Option<&[u8]>,
+        _flags: i32,
+    ) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 struct Tables<T>(PhantomData<T>);
@@ -37,7 +49,7 @@ impl<T: FileSystem> Tables<T> {
         flags: 0,
         list: None,
         get: if T::HAS_XATTR_GET { Some(get::<T>) } else { None },
-        set: None,
+        set: if T::HAS_XATTR_SET { Some(set::<T>) } else { None },
     };
     const HANDLERS: [*const bindings::xattr_handler; 2] = [&Self::HANDLER, ptr::null()];
 }
@@ -71,4 +83,30 @@ unsafe extern "C" fn get<T: FileSystem>(
         Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
         Err(e) => e.to_errno(),
     }
+}
+
+unsafe extern "C" fn set<T: FileSystem>(
+    _handler: *const bindings::xattr_handler,
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    inode: *mut bindings::inode,
+    name: *const c_char,
+    buffer: *const c_void,
+    size: usize,
+    flags: c_int,
+) -> c_int {
+    let value = if buffer.is_null() {
+        None
+    } else if size == 0 {
+        Some(&[][..])
+    } else {
+        // SAFETY: the VFS passes a kernel buffer of `size` bytes.
+        Some(unsafe { core::slice::from_raw_parts(buffer.cast::<u8>(), size) })
+    };
+    // SAFETY: the VFS passes a referenced dentry of ours, its inode (locked),
+    // and a C string name.
+    let r = unsafe {
+        T::xattr_set(DEntry::<T>::from_raw(dentry), INode::<T>::from_raw(inode), CStr::from_ptr(name.cast()), value, flags)
+    };
+    super::from_result(r)
 }
