@@ -1,15 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Copy-up (`fs/overlayfs/copy_up.c`).  At this stage: the file handles
-//! that copy-up stores (`overlay.origin`, `overlay.upper`), which the index
-//! of a read-only mount with an upper layer verifies.
+//! Copy-up (`fs/overlayfs/copy_up.c`): before an object of a lower layer is
+//! changed, it is copied to the upper layer, parents first.  The copy is
+//! made in the work directory under a temporary name, given its data,
+//! xattrs, origin file handle and attributes there, and only then renamed
+//! to its place in the upper layer, so that an interrupted copy-up never
+//! leaves a partial object in the upper layer (the temporary is removed at
+//! the next mount, with the rest of the work directory).  With
+//! `metacopy=on`, a regular file changed only in its metadata goes up
+//! without its data (`overlay.metacopy`); the data follows when the file
+//! is opened for writing or truncated.
+//!
+//! Not yet: hard links copied up through the index (`index=on`, refused on
+//! read-write mounts for now), `O_TMPFILE` copy-up (the work directory is
+//! always used: same result on disk), fileattr flags, LSM hooks.
 
 #![forbid(unsafe_code)]
 
-use super::super_::OvlFs;
+use super::inode::{flag, OvlInode};
+use super::super_::{OvlFs, Layer};
+use super::util::CBuf;
+use super::Rovl;
 use crate::logic::fh;
-use crate::vfs::real::RealInode;
+use crate::logic::options::Verity;
+use crate::logic::xattr::{self as lx, OvlXattr};
+use crate::vfs::dentry::DEntry;
+use crate::vfs::inode::INode;
+use crate::vfs::real::{
+    open_flags, Kstat, RealDentry, RealFile, RealInode, ACL_TYPE_ACCESS, ACL_TYPE_DEFAULT, STATX_BASIC_STATS,
+    STATX_TIMES,
+};
+use crate::vfs::write::WriteAccess;
+use crate::vfs::FileType;
+use core::ffi::CStr;
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 
 /// `ovl_encode_real_fh`: the `ovl_fb` of a non-connectable file handle of
 /// `inode` (flagged as an upper inode's with `is_upper`).
@@ -24,4 +49,386 @@ pub(crate) fn encode_real_fh(ofs: &OvlFs, inode: &RealInode, is_upper: bool) -> 
     let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
     v.extend_from_slice(out.get(..n).ok_or(EIO)?, GFP_KERNEL)?;
     Ok(v)
+}
+
+/// Whether open `flags` need the data in the upper layer
+/// (`ovl_open_flags_need_copy_up`: opened for writing, or truncated).
+pub(crate) fn open_flags_need_data(flags: u32) -> bool {
+    let acc = flags & open_flags::ACCMODE;
+    acc == open_flags::WRONLY || acc == open_flags::RDWR || flags & open_flags::TRUNC != 0
+}
+
+/// `ovl_dentry_needs_data_copy_up`: a regular file whose data is still
+/// below, opened with `flags` that need it.
+fn needs_data_copy_up(inode: &INode<Rovl>, flags: u32) -> bool {
+    inode.file_type() == FileType::Reg && open_flags_need_data(flags) && !inode.data().test(flag::UPPERDATA)
+}
+
+/// `ovl_already_copied_up`.
+fn already_copied_up(inode: &INode<Rovl>, flags: u32) -> bool {
+    inode.data().has_upper() && !needs_data_copy_up(inode, flags)
+}
+
+/// `ovl_need_meta_copy_up`: only the metadata goes up.
+fn need_meta_copy_up(ofs: &OvlFs, ft: FileType, flags: u32) -> bool {
+    ofs.config.metacopy
+        && ft == FileType::Reg
+        && !open_flags_need_data(flags)
+        // verity=require: overlayfs falls back to a full copy unless the
+        // data has fs-verity; rovl always copies the data then.
+        && ofs.config.verity != Verity::Require
+}
+
+/// What one copy-up works with (`struct ovl_copy_up_ctx`).
+struct Ctx<'a> {
+    ofs: &'a OvlFs,
+    inode: &'a INode<Rovl>,
+    parent: &'a INode<Rovl>,
+    upper: &'a Layer,
+    /// The lower object copied (`lowerpath`) and its layer.
+    lower: &'a RealDentry,
+    lower_layer: &'a Layer,
+    stat: Kstat,
+    pstat: Kstat,
+    link: Option<CBuf>,
+    destdir: ARef<RealDentry>,
+    workdir: &'a RealDentry,
+    metacopy: bool,
+    metadata_fsync: bool,
+}
+
+/// `ovl_copy_up`: copies `dentry` up (metadata only where `metacopy=on`
+/// allows it), parents first.
+pub(crate) fn copy_up(dentry: &DEntry<Rovl>) -> Result {
+    copy_up_flags(dentry, 0)
+}
+
+/// `ovl_copy_up_with_data`: copies `dentry` up with its data.
+pub(crate) fn copy_up_with_data(dentry: &DEntry<Rovl>) -> Result {
+    copy_up_flags(dentry, open_flags::WRONLY)
+}
+
+/// `ovl_maybe_copy_up`: the copy-up an open with `flags` needs.
+pub(crate) fn maybe_copy_up(dentry: &DEntry<Rovl>, flags: u32) -> Result {
+    let inode = dentry.inode().ok_or(EIO)?;
+    if already_copied_up(inode, flags) {
+        return Ok(());
+    }
+    if matches!(inode.file_type(), FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock) {
+        return Ok(());
+    }
+    if !open_flags_need_data(flags) {
+        return Ok(());
+    }
+    copy_up_flags(dentry, flags)
+}
+
+/// `ovl_copy_up_flags`.
+fn copy_up_flags(dentry: &DEntry<Rovl>, flags: u32) -> Result {
+    let inode = dentry.inode().ok_or(EIO)?;
+    super::namei::lookup_lowerdata(inode)?;
+    loop {
+        let inode = dentry.inode().ok_or(EIO)?;
+        if already_copied_up(inode, flags) {
+            return Ok(());
+        }
+        // The topmost ancestor not copied up yet (the root always is).
+        let mut next: ARef<DEntry<Rovl>> = dentry.into();
+        let parent = loop {
+            let parent = next.parent();
+            if parent.inode().is_some_and(|p| p.data().has_upper()) {
+                break parent;
+            }
+            if next.is_root() {
+                return Err(EIO);
+            }
+            next = parent;
+        };
+        let ofs = inode.super_block().data();
+        ofs.with_creds(|| copy_up_one(&parent, &next, flags))?;
+    }
+}
+
+/// `ovl_copy_up_one`: copies `dentry`, whose `parent` has an upper
+/// directory, with the mounter's credentials (held by the caller).
+fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Result {
+    let inode = dentry.inode().ok_or(EIO)?;
+    let pinode = parent.inode().ok_or(EIO)?;
+    let ofs = inode.super_block().data();
+    let oi: &OvlInode = inode.data();
+    let workdir = ofs.workdir().ok_or(EROFS)?;
+    let upper = ofs.upper.as_ref().ok_or(EROFS)?;
+    let lowerpath = oi.lowers().first().ok_or(EIO)?;
+    let lower_layer = ofs.layer(lowerpath.layer)?;
+    let mut stat = Kstat::new();
+    lower_layer.mnt.getattr(&lowerpath.dentry, &mut stat, STATX_BASIC_STATS, 0)?;
+    if !stat.owner_mapped() {
+        return Err(EOVERFLOW);
+    }
+    let ft = FileType::of_mode(stat.mode());
+    let destdir = pinode.data().upper().ok_or(EIO)?.dentry.clone();
+    let mut pstat = Kstat::new();
+    upper.mnt.getattr(&destdir, &mut pstat, STATX_TIMES, 0)?;
+    if flags & open_flags::TRUNC != 0 {
+        stat.set_size(0);
+    }
+    let link = if ft == FileType::Symlink {
+        Some(CBuf::new(&lower_layer.mnt.read_link(&lowerpath.dentry)?)?)
+    } else {
+        None
+    };
+    let c = Ctx {
+        ofs,
+        inode,
+        parent: pinode,
+        upper,
+        lower: &lowerpath.dentry,
+        lower_layer,
+        stat,
+        pstat,
+        link,
+        destdir,
+        workdir,
+        metacopy: need_meta_copy_up(ofs, ft, flags),
+        metadata_fsync: ofs.should_sync_metadata() && matches!(ft, FileType::Reg | FileType::Dir),
+    };
+    // ovl_copy_up_start: one copy-up per inode at a time; another may
+    // have done the work meanwhile.
+    let _lock = inode.lock()?;
+    if already_copied_up(inode, flags) {
+        return Ok(());
+    }
+    if !oi.has_upper() {
+        do_copy_up(&c, dentry)?;
+    }
+    if needs_data_copy_up(inode, flags) {
+        copy_up_meta_inode_data(&c)?;
+    }
+    Ok(())
+}
+
+/// `ovl_do_copy_up` (without index).
+fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
+    let ft = FileType::of_mode(c.stat.mode());
+    // The origin is recorded unless copy-up breaks a lower hard link.
+    let origin = ft == FileType::Dir || c.stat.nlink() == 1;
+    let origin_fh = if origin && c.lower_layer.can_decode_fh {
+        Some(encode_real_fh(c.ofs, c.lower.inode().ok_or(EIO)?, false)?)
+    } else {
+        None
+    };
+    let mut nb = [0u8; 256];
+    let name = dentry.name_copy(&mut nb)?;
+    {
+        let wa = c.upper.mnt.want_write()?;
+        super::namei::set_impure(c.ofs, &wa, c.parent)?;
+    }
+    copy_up_workdir(c, name, origin.then_some(origin_fh.as_deref()))?;
+    let wa = c.upper.mnt.want_write()?;
+    // Restore the parent's times (best effort).
+    wa.set_times(&c.destdir, &c.pstat);
+    if let Some(u) = c.inode.data().upper() {
+        dentry.set_reval(super::inode::stack_reval(c.inode.data().lowers()).union(u.dentry.reval_flags()));
+    }
+    Ok(())
+}
+
+/// `ovl_copy_up_workdir`: the copy is made in the work directory and
+/// renamed into place once complete.  `origin`: the origin file handle to
+/// record (`Some(None)`: a null one, for a lower layer without file
+/// handles).
+fn copy_up_workdir(c: &Ctx<'_>, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
+    let ofs = c.ofs;
+    let temp = {
+        let wa = c.upper.mnt.want_write()?;
+        let cattr = super::dir::CAttr {
+            // The mode cannot be set at creation (umask): set afterwards.
+            mode: c.stat.mode() & crate::vfs::S_IFMT,
+            rdev: c.stat.rdev(),
+            link: c.link.as_ref().map(|l| l.as_cstr()),
+            hardlink: None,
+        };
+        super::dir::create_temp(ofs, &wa, c.workdir, &cattr)?
+    };
+    let cleanup = |temp: &RealDentry| {
+        if let Ok(wa) = c.upper.mnt.want_write() {
+            let _ = super::super_::cleanup(&wa, c.workdir, temp);
+        }
+    };
+    // Data first: writing data after the xattrs would drop
+    // security.capability.
+    if let Err(e) = copy_up_data(c, &temp) {
+        cleanup(&temp);
+        return Err(e);
+    }
+    let wa = c.upper.mnt.want_write()?;
+    let r = (|| -> Result {
+        // temp or workdir moved under us: EIO.
+        let mut rd = wa.start_renaming_dentry(c.workdir, &temp, &c.destdir, name, 0).map_err(|_| EIO)?;
+        copy_up_metadata(c, &wa, &temp, origin)?;
+        rd.rename(0)
+    })();
+    if let Err(e) = r {
+        let _ = super::super_::cleanup(&wa, c.workdir, &temp);
+        return Err(e);
+    }
+    let oi = c.inode.data();
+    oi.clear(flag::HAS_DIGEST);
+    oi.clear(flag::VERIFIED_DIGEST);
+    if !c.metacopy {
+        oi.set(flag::UPPERDATA);
+    }
+    let is_dir = c.inode.file_type() == FileType::Dir;
+    oi.set_upper(temp);
+    if is_dir {
+        oi.set(flag::WHITEOUTS);
+    }
+    Ok(())
+}
+
+/// `ovl_copy_up_data`: the data of a regular file, into `temp` (unless
+/// metadata only, or empty).
+fn copy_up_data(c: &Ctx<'_>, temp: &RealDentry) -> Result {
+    if FileType::of_mode(c.stat.mode()) != FileType::Reg || c.metacopy || c.stat.size() == 0 {
+        return Ok(());
+    }
+    let new_file = c.upper.mnt.open(temp, open_flags::LARGEFILE | open_flags::WRONLY, &c.ofs.creator_cred)?;
+    copy_up_file(c, &new_file, c.stat.size(), !c.metadata_fsync)
+}
+
+/// `ovl_copy_up_file`: copies `len` bytes of the inode's data (from the
+/// layer that holds it) into `new_file`; fsyncs it with `datasync` unless
+/// `volatile`.
+fn copy_up_file(c: &Ctx<'_>, new_file: &RealFile, len: i64, datasync: bool) -> Result {
+    let data = c.inode.data().lowerdata().ok_or(EIO)?;
+    let layer = c.ofs.layer(data.layer)?;
+    let old_file = layer.mnt.open(&data.dentry, open_flags::LARGEFILE | open_flags::RDONLY, &c.ofs.creator_cred)?;
+    new_file.copy_data_from(&old_file, len)?;
+    if c.ofs.should_sync() && datasync {
+        new_file.fsync(0, i64::MAX, false)?;
+    }
+    Ok(())
+}
+
+/// `ovl_copy_up_metadata`: xattrs, origin, metacopy marker, size, mode,
+/// owner and times of the copy `temp`.
+fn copy_up_metadata(c: &Ctx<'_>, wa: &WriteAccess<'_>, temp: &RealDentry, origin: Option<Option<&[u8]>>) -> Result {
+    let ofs = c.ofs;
+    copy_xattr(ofs, c.lower_layer, c.lower, wa, temp)?;
+    if let Some(fh) = origin {
+        // ovl_set_origin_fh: EPERM (user.* xattrs on a special file) is
+        // not an error.
+        match ofs.check_setxattr(wa, temp, OvlXattr::Origin, fh.unwrap_or(&[])) {
+            Err(e) if e == EPERM => {}
+            r => r?,
+        }
+    }
+    if c.metacopy {
+        // ovl_set_metacopy_xattr: no digest (fs-verity digests are not
+        // recorded yet), so an empty value.
+        ofs.check_setxattr_xerr(wa, temp, OvlXattr::Metacopy, &[], Some(crate::vfs::eopnotsupp()))?;
+    }
+    let is_reg = FileType::of_mode(c.stat.mode()) == FileType::Reg;
+    wa.set_stat_attrs(temp, &c.stat, is_reg, true)?;
+    if ofs.should_sync() && c.metadata_fsync {
+        let f = c.upper.mnt.open(temp, open_flags::LARGEFILE | open_flags::RDONLY, &ofs.creator_cred)?;
+        f.fsync(0, i64::MAX, false)?;
+    }
+    Ok(())
+}
+
+/// `ovl_copy_up_meta_inode_data`: the data of a file copied up metadata
+/// only before; then the metacopy marker goes.
+fn copy_up_meta_inode_data(c: &Ctx<'_>) -> Result {
+    let ofs = c.ofs;
+    let oi = c.inode.data();
+    let upper = oi.upper().ok_or(EIO)?;
+    // Writing the data drops security.capability: keep it.
+    let cap = if c.stat.size() != 0 {
+        match c.upper.mnt.getxattr(&upper.dentry, c"security.capability", None) {
+            Ok(n) if n > 0 => {
+                let mut v = KVec::from_elem(0u8, n, GFP_KERNEL)?;
+                let m = c.upper.mnt.getxattr(&upper.dentry, c"security.capability", Some(&mut v))?;
+                v.truncate(m);
+                Some(v)
+            }
+            Ok(_) => None,
+            Err(e) if e == crate::vfs::enodata() || e == crate::vfs::eopnotsupp() => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    copy_up_data(c, &upper.dentry)?;
+    let wa = c.upper.mnt.want_write()?;
+    if let Some(cap) = &cap {
+        wa.setxattr(&upper.dentry, c"security.capability", cap, 0)?;
+    }
+    let mut nb = [0u8; 32];
+    wa.removexattr(&upper.dentry, super::util::xattr_name(ofs.xattr_ns(), OvlXattr::Metacopy, &mut nb))?;
+    oi.clear(flag::HAS_DIGEST);
+    oi.clear(flag::VERIFIED_DIGEST);
+    oi.set(flag::UPPERDATA);
+    Ok(())
+}
+
+/// `ovl_must_copy_xattr`: xattrs whose copy must not fail.
+fn must_copy_xattr(name: &[u8]) -> bool {
+    name == b"system.posix_acl_access" || name == b"system.posix_acl_default" || name.starts_with(b"security.")
+}
+
+/// `ovl_copy_xattr`: the xattrs of `old` (on `layer`), except the
+/// overlay's own, onto `new`; POSIX ACLs through the ACL interface.
+pub(crate) fn copy_xattr(ofs: &OvlFs, layer: &Layer, old: &RealDentry, wa: &WriteAccess<'_>, new: &RealDentry) -> Result {
+    let size = match layer.mnt.listxattr(old, None) {
+        Ok(0) => return Ok(()),
+        Ok(n) => n,
+        Err(e) if e == crate::vfs::eopnotsupp() => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut list = KVVec::from_elem(0u8, size, GFP_KERNEL)?;
+    let len = layer.mnt.listxattr(old, Some(&mut list))?;
+    let list = list.get(..len).ok_or(EIO)?;
+    let ns = ofs.xattr_ns();
+    let mut value: KVVec<u8> = KVVec::new();
+    let mut rest = list;
+    while !rest.is_empty() {
+        // A list not ending in NUL: a broken file system.
+        let end = rest.iter().position(|&b| b == 0).ok_or(EIO)?;
+        let (with_nul, tail) = rest.split_at(end + 1);
+        rest = tail;
+        let name = CStr::from_bytes_with_nul(with_nul).map_err(|_| EIO)?;
+        let nb = name.to_bytes();
+        if lx::is_private(nb, ns) {
+            continue;
+        }
+        if nb == b"system.posix_acl_access" || nb == b"system.posix_acl_default" {
+            let t = if nb == b"system.posix_acl_access" { ACL_TYPE_ACCESS } else { ACL_TYPE_DEFAULT };
+            match layer.mnt.get_acl(old, t) {
+                Ok(acl) => wa.set_acl(new, name, &acl)?,
+                Err(e) if e == crate::vfs::enodata() || e == crate::vfs::eopnotsupp() => {}
+                Err(e) => return Err(e),
+            }
+            continue;
+        }
+        let n = loop {
+            match layer.mnt.getxattr(old, name, Some(&mut value)) {
+                Ok(n) => break n,
+                Err(e) if e == ERANGE || value.is_empty() => {
+                    let need = layer.mnt.getxattr(old, name, None)?;
+                    if need == 0 {
+                        break 0;
+                    }
+                    value = KVVec::from_elem(0u8, need, GFP_KERNEL)?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        match wa.setxattr(new, name, value.get(..n).ok_or(EIO)?, 0) {
+            Ok(()) => {}
+            Err(e) if e == crate::vfs::eopnotsupp() && !must_copy_xattr(nb) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

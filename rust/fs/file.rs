@@ -8,30 +8,52 @@
 
 use super::readdir::{self, DirFile};
 use super::Rovl;
-use crate::vfs::file::{self, DirEmitter, File, OpeningFile, ReadIo, SpliceIo, Vma};
+use crate::vfs::file::{self, DirEmitter, File, OpeningFile, ReadIo, SpliceIo, Vma, WriteIo};
 use crate::vfs::inode::INode;
 use crate::vfs::real::{open_flags, RealFile};
 use crate::vfs::{may, FileType};
 use kernel::prelude::*;
+use kernel::sync::SetOnce;
 
 /// An open overlay file.
 pub(crate) enum OvlFile {
     /// A regular file and its backing file.
-    Reg(RealFile),
+    Reg(RegFile),
     /// A directory.
     Dir(DirFile),
 }
 
-/// `ovl_open` / `ovl_open_realfile`: opens the file holding the data, with
-/// the mounter's credentials after checking them against the real inode.
-fn open_reg(inode: &INode<Rovl>, file: &OpeningFile<'_, Rovl>) -> Result<RealFile> {
+/// An open regular file: the backing file it was opened with, and the
+/// upper file opened once the data was copied up after the open (open
+/// files follow copy-up, as `ovl_real_file` makes them).
+pub(crate) struct RegFile {
+    real: RealFile,
+    /// The real inode `real` is open on.
+    real_id: usize,
+    upper: SetOnce<RealFile>,
+}
+
+/// `ovl_open`: copy-up if the open needs it, then the file holding the
+/// data.
+fn open_reg(inode: &INode<Rovl>, file: &OpeningFile<'_, Rovl>) -> Result<RegFile> {
+    super::copy_up::maybe_copy_up(file.dentry(), file.flags())?;
     super::namei::lookup_lowerdata(inode)?;
     super::namei::validate_verity(inode)?;
+    let data = inode.data().lowerdata().ok_or(EIO)?;
+    let real_id = data.dentry.inode().ok_or(EIO)?.id();
+    // O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC were done by the VFS and copy-up.
+    let flags = file.flags() & !(open_flags::CREAT | open_flags::EXCL | open_flags::NOCTTY | open_flags::TRUNC);
+    Ok(RegFile { real: open_realfile(inode, file, flags)?, real_id, upper: SetOnce::new() })
+}
+
+/// `ovl_open_realfile`: opens the file holding the data, with the
+/// mounter's credentials after checking them against the real inode.
+fn open_realfile(inode: &INode<Rovl>, file: &OpeningFile<'_, Rovl>, flags: u32) -> Result<RealFile> {
     let ofs = inode.super_block().data();
     let data = inode.data().lowerdata().ok_or(EIO)?;
     let layer = ofs.layer(data.layer)?;
     let realinode = data.dentry.inode().ok_or(EIO)?;
-    let mut flags = file.flags() | open_flags::NOATIME;
+    let mut flags = flags | open_flags::NOATIME;
     let mut acc = open_flags::acc_mode(flags);
     if flags & open_flags::APPEND != 0 {
         acc |= may::APPEND;
@@ -45,11 +67,29 @@ fn open_reg(inode: &INode<Rovl>, file: &OpeningFile<'_, Rovl>) -> Result<RealFil
     })
 }
 
+/// `ovl_real_file`: the real file to use now: the one opened, or, if the
+/// data was copied up since, the upper file (opened once, with the flags
+/// of the open).
 fn reg(file: &File<Rovl>) -> Result<&RealFile> {
-    match file.data() {
-        OvlFile::Reg(r) => Ok(r),
-        OvlFile::Dir(_) => Err(EISDIR),
+    let r = match file.data() {
+        OvlFile::Reg(r) => r,
+        OvlFile::Dir(_) => return Err(EISDIR),
+    };
+    let inode = file.inode();
+    let data = inode.data().lowerdata().ok_or(EIO)?;
+    if data.dentry.inode().map(|i| i.id()) == Some(r.real_id) {
+        return Ok(&r.real);
     }
+    if let Some(u) = r.upper.as_ref() {
+        return Ok(u);
+    }
+    let ofs = inode.super_block().data();
+    let layer = ofs.layer(data.layer)?;
+    let flags = r.real.flags() & !(open_flags::CREAT | open_flags::EXCL | open_flags::NOCTTY | open_flags::TRUNC);
+    let f = ofs.with_creds(|| layer.mnt.open_backing_of(file, &data.dentry, flags, &ofs.creator_cred))?;
+    // Another thread may have been faster: its file is as good.
+    let _ = r.upper.populate(f);
+    r.upper.as_ref().ok_or(EIO)
 }
 
 #[vtable]
@@ -63,6 +103,76 @@ impl file::Operations for Rovl {
         }
     }
 
+    /// `ovl_file_end_write`: size and times from the real inode.
+    fn end_write(file: &File<Self>) {
+        super::inode::copyattr(file.inode());
+    }
+
+    /// `ovl_write_iter`.
+    fn write_iter(file: &File<Self>, io: &mut WriteIo) -> Result<usize> {
+        if io.count() == 0 {
+            return Ok(0);
+        }
+        let inode = file.inode();
+        let ofs = inode.super_block().data();
+        let _g = inode.lock_vfs();
+        // Update the mode.
+        super::inode::copyattr(inode);
+        reg(file)?.backing_write_iter(file, io, &ofs.creator_cred, ofs.should_sync())
+    }
+
+    /// `ovl_splice_write`.
+    fn splice_write(file: &File<Self>, io: &mut SpliceIo) -> Result<usize> {
+        let inode = file.inode();
+        let ofs = inode.super_block().data();
+        let _g = inode.lock_vfs();
+        super::inode::copyattr(inode);
+        reg(file)?.backing_splice_write(file, io, &ofs.creator_cred)
+    }
+
+    /// `ovl_fsync` / `ovl_dir_fsync`: the upper file, unless `volatile`
+    /// (a lower file is never synced: it may be on a read-only fs).
+    fn fsync(file: &File<Self>, start: i64, end: i64, datasync: bool) -> Result {
+        let inode = file.inode();
+        let ofs = inode.super_block().data();
+        if !ofs.should_sync() {
+            return Ok(());
+        }
+        let oi = inode.data();
+        let Some(up) = oi.upper() else {
+            return Ok(());
+        };
+        if datasync && oi.is_merge() {
+            return Ok(());
+        }
+        match file.data() {
+            OvlFile::Reg(_) => {
+                if !oi.test(super::inode::flag::UPPERDATA) {
+                    // Metadata only in the upper layer: sync that file.
+                    let layer = ofs.layer(0)?;
+                    let f = ofs.with_creds(|| layer.mnt.open(&up.dentry, open_flags::RDONLY | open_flags::LARGEFILE, &ofs.creator_cred))?;
+                    return ofs.with_creds(|| f.fsync(start, end, datasync));
+                }
+                let real = reg(file)?;
+                ofs.with_creds(|| real.fsync(start, end, datasync))
+            }
+            OvlFile::Dir(d) => readdir::fsync(ofs, d, inode, start, end, datasync),
+        }
+    }
+
+    /// `ovl_fallocate`.
+    fn fallocate(file: &File<Self>, mode: i32, offset: i64, len: i64) -> Result {
+        let inode = file.inode();
+        let ofs = inode.super_block().data();
+        let _g = inode.lock_vfs();
+        super::inode::copyattr(inode);
+        file.remove_privs()?;
+        let real = reg(file)?;
+        let r = ofs.with_creds(|| real.fallocate(mode, offset, len));
+        super::inode::copyattr(inode);
+        r
+    }
+
     fn release(file: &File<Self>) {
         if let OvlFile::Dir(d) = file.data() {
             readdir::release(file.inode(), d);
@@ -73,10 +183,11 @@ impl file::Operations for Rovl {
     fn llseek(file: &File<Self>, offset: i64, whence: i32) -> Result<i64> {
         match file.data() {
             OvlFile::Dir(d) => readdir::llseek(file, d, offset, whence),
-            OvlFile::Reg(real) => {
+            OvlFile::Reg(_) => {
                 if offset == 0 && whence == 1 {
                     return Ok(file.pos());
                 }
+                let real = reg(file)?;
                 let ofs = file.inode().super_block().data();
                 real.set_pos(file.pos());
                 let r = ofs.with_creds(|| real.llseek(offset, whence))?;

@@ -5,22 +5,22 @@
 
 #![forbid(unsafe_code)]
 
-use super::readdir::DirCache;
+use super::readdir::DirCaches;
 use super::super_::OvlFs;
 use super::util::CBuf;
 use super::Rovl;
 use crate::logic::ino;
 use crate::logic::xattr::OvlXattr;
-use crate::vfs::dentry::{DEntry, RevalFlags, Unhashed};
+use crate::vfs::dentry::{DEntry, Named, RevalFlags, Unhashed};
 use crate::vfs::fs::SuperBlock;
-use crate::vfs::inode::{self, inode_flags, IGet, INode, INodeParams};
+use crate::vfs::inode::{self, attr as iattr, inode_flags, IGet, INode, INodeParams, Iattr, NewObject};
 use crate::vfs::real::{Acl, DelayedCall, Kstat, LinkTarget, RealDentry};
 use crate::vfs::{may, FileType};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::{Arc, Mutex, SetOnce};
+use kernel::sync::{Mutex, SetOnce};
 
 /// A real dentry on a layer (`struct ovl_path`); `layer` is the 1-based
 /// layer index.
@@ -67,28 +67,44 @@ pub(crate) struct OvlInode {
     pub(crate) lazy_data: Option<LazyData>,
     /// `enum ovl_inode_flag` bits.
     pub(crate) flags: AtomicUsize,
-    /// The d_ino of the entries of an impure upper directory that differ
-    /// from the real ones, sorted by name (`ovl_cache_get_impure`); read
-    /// once: the upper layer does not change under a read-only mount.
-    pub(crate) impure_cache: SetOnce<KVec<(KVec<u8>, u64)>>,
-    /// The merged readdir cache of a directory (`ovl_dir_cache`).
-    pub(crate) dir_cache: Option<Pin<KBox<Mutex<Option<(Arc<DirCache>, usize)>>>>>,
+    /// The version of a directory, bumped by changes that the readdir
+    /// caches must see (`oi->version`).
+    version: AtomicU64,
+    /// The readdir caches of a directory (`ovl_dir_cache`).
+    pub(crate) dir_cache: Option<Pin<KBox<Mutex<DirCaches>>>>,
 }
 
 impl OvlInode {
-    /// Whether flag `f` is set.
+    /// Whether flag `f` is set.  (Acquire: what was written before the
+    /// flag was set, e.g. the upper data, is seen.)
     pub(crate) fn test(&self, f: usize) -> bool {
-        self.flags.load(Ordering::Relaxed) & f != 0
+        self.flags.load(Ordering::Acquire) & f != 0
     }
 
     /// Sets flag `f`.
     pub(crate) fn set(&self, f: usize) {
-        self.flags.fetch_or(f, Ordering::Relaxed);
+        self.flags.fetch_or(f, Ordering::Release);
     }
 
     /// Clears flag `f`.
     pub(crate) fn clear(&self, f: usize) {
-        self.flags.fetch_and(!f, Ordering::Relaxed);
+        self.flags.fetch_and(!f, Ordering::Release);
+    }
+
+    /// Sets the upper dentry after a copy-up (`ovl_inode_update`); the
+    /// caller holds the inode's copy-up lock, so it is set once.
+    pub(crate) fn set_upper(&self, dentry: ARef<RealDentry>) {
+        self.upper.populate(OvlPath { layer: 0, dentry });
+    }
+
+    /// The directory's version (`ovl_inode_version_get`).
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// A change the readdir caches must see (`ovl_dir_version_inc`).
+    pub(crate) fn version_inc(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A regular file whose data is in another layer (`ovl_is_metacopy_dentry`).
@@ -220,12 +236,12 @@ fn new_data(
             flags |= flag::IMPURE;
         }
     }
-    let dir_cache = if is_dir { Some(KBox::pin_init(new_mutex!(None), GFP_KERNEL)?) } else { None };
+    let dir_cache = if is_dir { Some(KBox::pin_init(new_mutex!(DirCaches::default()), GFP_KERNEL)?) } else { None };
     let up = SetOnce::new();
     if let Some(u) = upper {
         up.populate(OvlPath { layer: 0, dentry: u });
     }
-    Ok(OvlInode { upper: up, stack, lazy_data, flags: AtomicUsize::new(flags), impure_cache: SetOnce::new(), dir_cache })
+    Ok(OvlInode { upper: up, stack, lazy_data, flags: AtomicUsize::new(flags), version: AtomicU64::new(0), dir_cache })
 }
 
 /// `ovl_hash_bylower`: whether the inode is hashed by its lower inode
@@ -564,13 +580,55 @@ pub(crate) fn permission(inode: &INode<Rovl>, mask: i32) -> Result {
     inode.generic_permission(mask)?;
     let mut mask = mask;
     let special = matches!(realinode.file_type(), FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock);
-    if !special && mask & may::WRITE != 0 {
+    if !inode.data().has_upper() && !special && mask & may::WRITE != 0 {
         // No upper: the mounter must be able to read the file to copy it up.
         mask &= !(may::WRITE | may::APPEND);
         mask |= may::READ;
     }
     let layer = ofs.layer(real.layer)?;
     ofs.with_creds(|| layer.mnt.inode_permission(realinode, mask))
+}
+
+/// `ovl_copyattr`: owner, mode, times and size of `inode` from its real
+/// inode.
+pub(crate) fn copyattr(inode: &INode<Rovl>) {
+    let ofs = inode.super_block().data();
+    let Ok(real) = inode.data().real() else {
+        return;
+    };
+    let (Ok(layer), Some(ri)) = (ofs.layer(real.layer), real.dentry.inode()) else {
+        return;
+    };
+    inode.copy_attr(&layer.mnt, ri);
+}
+
+/// `ovl_setattr`: copy-up (with the data for a truncation), then the
+/// change on the upper inode.
+pub(crate) fn setattr(dentry: &DEntry<Rovl>, attr: &mut Iattr) -> Result {
+    attr.prepare(dentry)?;
+    let size = attr.valid() & iattr::SIZE != 0;
+    if size {
+        super::copy_up::copy_up_with_data(dentry)?;
+    } else {
+        super::copy_up::copy_up(dentry)?;
+    }
+    let inode = dentry.inode().ok_or(EIO)?;
+    let ofs = inode.super_block().data();
+    let up = ofs.upper.as_ref().ok_or(EROFS)?;
+    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let _wr = if size { Some(upper.inode().ok_or(EIO)?.get_write_access()?) } else { None };
+    if attr.valid() & iattr::KILL_SUID_SGID != 0 {
+        attr.clear(iattr::MODE);
+    }
+    // No ATTR_FILE (an overlay file) nor ATTR_OPEN (no O_TRUNC was passed
+    // to the upper file system) for the upper file system.
+    attr.clear(iattr::FILE_OPEN);
+    ofs.with_creds(|| -> Result {
+        let wa = up.mnt.want_write()?;
+        wa.notify_change(&upper, attr)
+    })?;
+    copyattr(inode);
+    Ok(())
 }
 
 /// `ovl_get_link`.
@@ -614,6 +672,26 @@ impl inode::Operations for Rovl {
 
     fn getattr(dentry: &DEntry<Self>, stat: &mut Kstat, mask: u32, flags: u32) -> Result {
         getattr(dentry, stat, mask, flags)
+    }
+
+    fn setattr(dentry: &DEntry<Self>, attr: &mut Iattr) -> Result {
+        setattr(dentry, attr)
+    }
+
+    fn create(dir: &INode<Self>, dentry: &Named<'_, Self>, mode: u16, new: NewObject<'_>) -> Result {
+        super::dir::create_object(dir, dentry, mode, new)
+    }
+
+    fn link(old: &DEntry<Self>, dir: &INode<Self>, new: &Named<'_, Self>) -> Result {
+        super::dir::link(old, dir, new)
+    }
+
+    fn remove(dir: &INode<Self>, dentry: &Named<'_, Self>, is_dir: bool) -> Result {
+        super::dir::remove(dir, dentry, is_dir)
+    }
+
+    fn rename(old: &Named<'_, Self>, new: &Named<'_, Self>, flags: u32) -> Result {
+        super::dir::rename(old, new, flags)
     }
 
     fn permission(inode: &INode<Self>, mask: i32) -> Result {

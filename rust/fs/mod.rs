@@ -25,6 +25,7 @@ macro_rules! warn_rl {
 }
 
 pub(crate) mod copy_up;
+pub(crate) mod dir;
 pub(crate) mod file;
 pub(crate) mod inode;
 pub(crate) mod namei;

@@ -74,6 +74,32 @@ fn name_in<'a>(names: &'a [u8], e: &Entry) -> &'a [u8] {
     names.get(off..off + usize::from(e.name_len)).unwrap_or(&[])
 }
 
+/// `ovl_check_empty_dir`: `ENOTEMPTY` unless the merged directory holds
+/// only whiteouts (and `.`, `..`); the names of its upper whiteouts,
+/// which removing it must clear.  Mounter's credentials held.
+pub(crate) fn upper_whiteouts_if_empty(ofs: &OvlFs, dentry: &DEntry<Rovl>, oi: &OvlInode) -> Result<KVec<KVec<u8>>> {
+    let cache = read_merged(ofs, dentry, oi)?;
+    let has_upper = oi.has_upper();
+    let mut out = KVec::new();
+    let mut pos = 0;
+    while let Some((e, name, _)) = cache.at(pos) {
+        pos += 1;
+        if e.is_whiteout {
+            if has_upper && e.depth == 0 {
+                let mut n = KVec::new();
+                n.extend_from_slice(name, GFP_KERNEL)?;
+                out.push(n, GFP_KERNEL)?;
+            }
+            continue;
+        }
+        if name == b"." || name == b".." {
+            continue;
+        }
+        return Err(crate::vfs::enotempty());
+    }
+    Ok(out)
+}
+
 /// Opens a real directory for reading (`ovl_path_open`), with the
 /// mounter's credentials (held by the caller).
 pub(crate) fn path_open(ofs: &OvlFs, layer: usize, dentry: &RealDentry, flags: u32) -> Result<RealFile> {
@@ -299,17 +325,34 @@ fn read_impure(ofs: &OvlFs, file: &File<Rovl>, emitter: &mut DirEmitter) -> Resu
     Ok(out)
 }
 
+/// The d_ino of the entries of an impure upper directory that differ from
+/// the real ones, sorted by name (`ovl_cache_get_impure`).
+type ImpureCache = KVec<(KVec<u8>, u64)>;
+
+/// The readdir caches of a directory, shared by its open files; each is
+/// valid for the directory version it was read at.
+#[derive(Default)]
+pub(crate) struct DirCaches {
+    /// The merged entries, the number of open files using them, the version.
+    merged: Option<(Arc<DirCache>, usize, u64)>,
+    /// The impure d_ino cache and its version.
+    impure: Option<(Arc<ImpureCache>, u64)>,
+}
+
 /// The state of an open directory (`struct ovl_dir_file`).
 pub(crate) struct DirFile {
     /// The top layer's directory.
     real: RealFile,
-    /// Iterated as the real directory (not merged).
-    is_real: bool,
+    /// Iterated as the real directory (not merged); becomes false when the
+    /// directory is copied up (`od->is_real`).
+    is_real: core::sync::atomic::AtomicBool,
     state: Pin<KBox<Mutex<DirState>>>,
 }
 
 struct DirState {
     cache: Option<Arc<DirCache>>,
+    /// The directory version `cache` was read at.
+    version: u64,
     cursor: usize,
 }
 
@@ -323,22 +366,22 @@ pub(crate) fn open(inode: &INode<Rovl>, flags: u32) -> Result<DirFile> {
     })?;
     Ok(DirFile {
         real,
-        is_real: !oi.test(flag::WHITEOUTS),
-        state: KBox::pin_init(new_mutex!(DirState { cache: None, cursor: 0 }), GFP_KERNEL)?,
+        is_real: core::sync::atomic::AtomicBool::new(!oi.test(flag::WHITEOUTS)),
+        state: KBox::pin_init(new_mutex!(DirState { cache: None, version: 0, cursor: 0 }), GFP_KERNEL)?,
     })
 }
 
-/// Releases a directory's reference on the inode's shared cache.
-pub(crate) fn release(inode: &INode<Rovl>, df: &DirFile) {
-    let mut st = df.state.lock();
+/// Drops an open directory's reference on the inode's shared cache
+/// (`ovl_cache_put`).
+fn cache_put(inode: &INode<Rovl>, st: &mut DirState) {
     if let Some(cache) = st.cache.take() {
         if let Some(shared) = &inode.data().dir_cache {
             let mut sh = shared.lock();
-            if let Some((c, users)) = &mut *sh {
+            if let Some((c, users, _)) = &mut sh.merged {
                 if Arc::ptr_eq(c, &cache) {
                     *users -= 1;
                     if *users == 0 {
-                        *sh = None;
+                        sh.merged = None;
                     }
                 }
             }
@@ -346,19 +389,49 @@ pub(crate) fn release(inode: &INode<Rovl>, df: &DirFile) {
     }
 }
 
+/// Releases a directory's reference on the inode's shared cache.
+pub(crate) fn release(inode: &INode<Rovl>, df: &DirFile) {
+    cache_put(inode, &mut df.state.lock());
+}
+
+/// `ovl_dir_reset`: at a rewind, a cache of an older version of the
+/// directory is dropped, and a directory copied up since it was opened is
+/// now read merged.
+fn dir_reset(file: &File<Rovl>, df: &DirFile) {
+    let inode = file.inode();
+    let oi = inode.data();
+    {
+        let mut st = df.state.lock();
+        let old = st.cache.as_ref().is_some_and(|_| st.version != oi.version());
+        if old {
+            cache_put(inode, &mut st);
+            st.cursor = 0;
+        }
+    }
+    if oi.test(flag::WHITEOUTS) {
+        df.is_real.store(false, Ordering::Relaxed);
+    }
+}
+
 /// `ovl_cache_get`: the merged cache of the directory, read if needed.
-fn cache_get(file: &File<Rovl>) -> Result<Arc<DirCache>> {
+fn cache_get(file: &File<Rovl>) -> Result<(Arc<DirCache>, u64)> {
     let inode = file.inode();
     let ofs = inode.super_block().data();
-    let shared = inode.data().dir_cache.as_ref().ok_or(EIO)?;
+    let oi = inode.data();
+    let shared = oi.dir_cache.as_ref().ok_or(EIO)?;
     let mut sh = shared.lock();
-    if let Some((c, users)) = &mut *sh {
-        *users += 1;
-        return Ok(c.clone());
+    let version = oi.version();
+    if let Some((c, users, v)) = &mut sh.merged {
+        if *v == version {
+            *users += 1;
+            return Ok((c.clone(), version));
+        }
     }
-    let cache = Arc::new(read_merged(ofs, file.dentry(), inode.data())?, GFP_KERNEL)?;
-    *sh = Some((cache.clone(), 1));
-    Ok(cache)
+    // Open files of the old version keep their copy.
+    sh.merged = None;
+    let cache = Arc::new(read_merged(ofs, file.dentry(), oi)?, GFP_KERNEL)?;
+    sh.merged = Some((cache.clone(), 1, version));
+    Ok((cache, version))
 }
 
 /// `ovl_iterate_merged`.
@@ -366,8 +439,9 @@ fn iterate_merged(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> 
     let ofs = file.inode().super_block().data();
     let mut st = df.state.lock();
     if st.cache.is_none() {
-        let c = cache_get(file)?;
+        let (c, v) = cache_get(file)?;
         st.cache = Some(c);
+        st.version = v;
         st.cursor = usize::try_from(emitter.pos()).unwrap_or(usize::MAX);
     }
     let Some(cache) = st.cache.clone() else {
@@ -416,16 +490,8 @@ fn iterate_real(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> Re
         parent_ino = st.ino();
     }
     let xino = ofs.xino_bits() > 0;
-    let oi = inode.data();
-    if is_impure_dir(file) && oi.impure_cache.as_ref().is_none() {
-        let mut v = read_impure(ofs, file, emitter)?;
-        if !v.is_empty() {
-            v.sort_unstable_by(|a, b| a.0.as_slice().cmp(b.0.as_slice()));
-            // Someone may have been faster: theirs is the same.
-            let _ = oi.impure_cache.populate(v);
-        }
-    }
-    let impure = if is_impure_dir(file) { oi.impure_cache.as_ref() } else { None };
+    let impure = if is_impure_dir(file) { Some(impure_get(ofs, file, emitter)?) } else { None };
+    let impure = impure.as_deref();
     df.real.iterate_mapped(emitter, &mut |name, ino| {
         if parent_ino != 0 && name == b".." {
             parent_ino
@@ -437,6 +503,24 @@ fn iterate_real(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> Re
             ino
         }
     })
+}
+
+/// `ovl_cache_get_impure`: the impure d_ino cache of the current version
+/// of the directory, read if needed.
+fn impure_get(ofs: &OvlFs, file: &File<Rovl>, emitter: &mut DirEmitter) -> Result<Arc<ImpureCache>> {
+    let oi = file.inode().data();
+    let shared = oi.dir_cache.as_ref().ok_or(EIO)?;
+    let version = oi.version();
+    if let Some((c, v)) = &shared.lock().impure {
+        if *v == version {
+            return Ok(c.clone());
+        }
+    }
+    let mut v = read_impure(ofs, file, emitter)?;
+    v.sort_unstable_by(|a, b| a.0.as_slice().cmp(b.0.as_slice()));
+    let c = Arc::new(v, GFP_KERNEL)?;
+    shared.lock().impure = Some((c.clone(), version));
+    Ok(c)
 }
 
 /// `ovl_is_impure_dir`: a pure upper directory with copied-up entries.
@@ -459,8 +543,11 @@ fn need_adjust_d_ino(ofs: &OvlFs, file: &File<Rovl>) -> bool {
 /// `ovl_iterate`.
 pub(crate) fn iterate(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter) -> Result {
     let ofs = file.inode().super_block().data();
+    if emitter.pos() == 0 {
+        dir_reset(file, df);
+    }
     ofs.with_creds(|| {
-        if !df.is_real {
+        if !df.is_real.load(Ordering::Relaxed) {
             iterate_merged(file, df, emitter)
         } else if need_adjust_d_ino(ofs, file) {
             iterate_real(file, df, emitter)
@@ -470,9 +557,27 @@ pub(crate) fn iterate(file: &File<Rovl>, df: &DirFile, emitter: &mut DirEmitter)
     })
 }
 
+/// `ovl_dir_fsync`: the upper directory (opened now if the directory was
+/// copied up after it was opened); nothing for a lower one.
+pub(crate) fn fsync(ofs: &OvlFs, df: &DirFile, inode: &INode<Rovl>, start: i64, end: i64, datasync: bool) -> Result {
+    let Some(up) = inode.data().upper() else {
+        return Ok(());
+    };
+    ofs.with_creds(|| {
+        if df.real.is_on(&up.dentry) {
+            return df.real.fsync(start, end, datasync);
+        }
+        let f = path_open(ofs, 0, &up.dentry, open_flags::RDONLY | open_flags::LARGEFILE)?;
+        f.fsync(start, end, datasync)
+    })
+}
+
 /// `ovl_dir_llseek`.
 pub(crate) fn llseek(file: &File<Rovl>, df: &DirFile, offset: i64, whence: i32) -> Result<i64> {
-    if df.is_real {
+    if offset == 0 && whence == 0 {
+        dir_reset(file, df);
+    }
+    if df.is_real.load(Ordering::Relaxed) {
         let r = df.real.llseek(offset, whence)?;
         file.set_pos(df.real.pos());
         return Ok(r);

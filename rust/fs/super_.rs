@@ -19,6 +19,8 @@ use crate::vfs::write::{InUse, WriteAccess};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::prelude::*;
+use kernel::new_mutex;
+use kernel::sync::Mutex;
 use kernel::seq_file::{seq_print, SeqFile};
 use kernel::sync::aref::ARef;
 
@@ -79,6 +81,16 @@ pub(crate) struct WorkDirs {
     _inuse: (Option<InUse>, Option<InUse>),
 }
 
+/// The shared whiteout of the work directory.
+#[derive(Default)]
+pub(crate) struct SharedWhiteout {
+    /// A whiteout in the work directory that new whiteouts link to.
+    pub(crate) dentry: Option<ARef<RealDentry>>,
+    /// Linking failed with something else than `EMLINK`: no sharing
+    /// (`ofs->no_shared_whiteout`).
+    pub(crate) no_share: bool,
+}
+
 /// Per-super-block state (`struct ovl_fs`).
 pub(crate) struct OvlFs {
     /// The mounter's credentials, used for all access to the layers.
@@ -97,6 +109,9 @@ pub(crate) struct OvlFs {
     /// The upper file system has no overlay xattr support (probed at
     /// mount, or found on a later write).
     pub(crate) noxattr: AtomicBool,
+    /// The whiteout new whiteouts are hard links of (`ofs->whiteout`,
+    /// under `ofs->whiteout_lock`).
+    pub(crate) whiteout: Pin<KBox<Mutex<SharedWhiteout>>>,
     /// The file systems of the non-data lower layers; index `fsid - 1`.
     fs: KVec<LayerFs>,
     /// The pseudo st_dev of the upper file system (fsid 0).
@@ -125,6 +140,7 @@ pub(crate) struct OvlFs {
 impl Drop for OvlFs {
     /// Dentries on the layers go before the layers' private mounts.
     fn drop(&mut self) {
+        self.whiteout.lock().dentry = None;
         self._workdirs = None;
         self.root_stack.clear();
     }
@@ -158,6 +174,23 @@ impl OvlFs {
             Some(i) => self.layers.get(i).ok_or(EIO),
             None => self.upper.as_ref().ok_or(EIO),
         }
+    }
+
+    /// The directory where changes are prepared (`ofs->workdir`): the
+    /// index directory with `index=on`, else `work`.
+    pub(crate) fn workdir(&self) -> Option<&RealDentry> {
+        let w = self._workdirs.as_ref()?;
+        w.index.as_deref().or(w.work.as_deref())
+    }
+
+    /// Data is synced on copy-up (`ovl_should_sync`: not `volatile`).
+    pub(crate) fn should_sync(&self) -> bool {
+        self.config.fsync != options::Fsync::Volatile
+    }
+
+    /// Metadata is synced on copy-up too (`fsync=strict`).
+    pub(crate) fn should_sync_metadata(&self) -> bool {
+        self.config.fsync == options::Fsync::Strict
     }
 
     /// The index directory (`ofs->workdir` with `index=on`), if any.
@@ -729,9 +762,9 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     ctx.config
         .verify(has_upper, nr_data, crate::vfs::capable_sys_admin())
         .map_err(|e| fail(log, e.message(), None, if e.is_permission() { EPERM } else { EINVAL }))?;
-    if has_upper && !log.read_only() {
+    if has_upper && !log.read_only() && ctx.config.index {
         // EINVAL rather than EROFS: mount(8) would retry read-only.
-        return Err(fail(log, "read-write mounts with upperdir are not supported yet by rovl; mount read-only (-o ro)", None, EINVAL));
+        return Err(fail(log, "index=on on read-write mounts is not supported yet by rovl; use index=off or mount read-only (-o ro)", None, EINVAL));
     }
     if has_upper && ctx.config.nfs_export {
         return Err(fail(log, "nfs_export=on with upperdir is not supported yet by rovl", None, EINVAL));
@@ -977,6 +1010,7 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
         _workdirs: workdirs,
         uuid,
         noxattr: AtomicBool::new(noxattr),
+        whiteout: KBox::pin_init(new_mutex!(SharedWhiteout::default()), GFP_KERNEL)?,
         upper_dev,
         upperdir: ctx.upper.as_ref().map(CBuf::try_clone).transpose()?,
         workdir: ctx.work.as_ref().map(CBuf::try_clone).transpose()?,
@@ -1106,7 +1140,10 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
     if uuid != [0u8; 16] {
         sb.set_uuid(&uuid);
     }
-    sb.set_read_only();
+    // ovl_force_readonly: no upper layer, or no work directory.
+    if sb.data().upper.is_none() || sb.data().workdir().is_none() {
+        sb.set_read_only();
+    }
     sb.set_posix_acl();
     let ofs = sb.data();
     let mut stack = KVec::with_capacity(ofs.root_stack.len(), GFP_KERNEL)?;
@@ -1218,17 +1255,21 @@ impl FileSystem for Rovl {
         fill_super(sb)
     }
 
-    /// `ovl_reconfigure`: a mount without an upper layer stays read-only;
-    /// rovl does not write through an upper layer yet either.
+    /// `ovl_reconfigure`: a mount without an upper layer or work directory
+    /// stays read-only.
     fn reconfigure(sb: &SuperBlock<Self>, _ctx: &mut MountCtx, read_only: bool) -> Result {
+        let ofs = sb.data();
         if read_only {
-            Ok(())
-        } else {
-            if sb.data().upper.is_some() {
-                pr_err!("read-write mounts with upperdir are not supported yet by rovl\n");
-            }
-            Err(EROFS)
+            return Ok(());
         }
+        if ofs.upper.is_none() || ofs.workdir().is_none() {
+            return Err(EROFS);
+        }
+        if ofs.config.index {
+            pr_err!("index=on on read-write mounts is not supported yet by rovl\n");
+            return Err(EROFS);
+        }
+        Ok(())
     }
 
     fn statfs(sb: &SuperBlock<Self>, buf: &mut StatFs) -> Result {

@@ -163,9 +163,26 @@ impl OvlFs {
     /// `dentry`; without xattr support on the upper layer, `Ok` (and
     /// nothing is stored).
     pub(crate) fn check_setxattr(&self, wa: &WriteAccess<'_>, dentry: &RealDentry, ox: OvlXattr, value: &[u8]) -> Result {
+        self.check_setxattr_xerr(wa, dentry, ox, value, None)
+    }
+
+    /// `ovl_check_setxattr` with its `xerr`: what to return (`None`: `Ok`)
+    /// when the upper layer has no xattr support.
+    pub(crate) fn check_setxattr_xerr(
+        &self,
+        wa: &WriteAccess<'_>,
+        dentry: &RealDentry,
+        ox: OvlXattr,
+        value: &[u8],
+        xerr: Option<Error>,
+    ) -> Result {
         use core::sync::atomic::Ordering;
+        let xres = || match xerr {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
         if self.noxattr.load(Ordering::Relaxed) {
-            return Ok(());
+            return xres();
         }
         let mut name = [0u8; 32];
         let name = xattr_name(self.xattr_ns(), ox, &mut name);
@@ -173,7 +190,7 @@ impl OvlFs {
             Err(e) if e == crate::vfs::eopnotsupp() => {
                 pr_warn!("cannot set {} xattr on upper\n", name.to_str().unwrap_or("overlay"));
                 self.noxattr.store(true, Ordering::Relaxed);
-                Ok(())
+                xres()
             }
             r => r,
         }

@@ -56,9 +56,49 @@ pub(crate) fn getxattr(inode: &INode<Rovl>, name: &CStr, buf: Option<&mut [u8]>)
     }
 }
 
+/// `ovl_xattr_set`: on the upper inode, after copy-up; a removal of an
+/// xattr the lower inode does not have fails without copy-up.
+pub(crate) fn setxattr(dentry: &DEntry<Rovl>, inode: &INode<Rovl>, name: &CStr, value: Option<&[u8]>, flags: i32) -> Result {
+    let ofs = inode.super_block().data();
+    let ns = ofs.xattr_ns();
+    let escaped;
+    let name: &CStr = match xattr::map_user_name(name.to_bytes(), ns) {
+        UserXattr::Plain => name,
+        UserXattr::Escape => {
+            let prefix = ns.prefix();
+            let rest = name.to_bytes().get(prefix.len()..).ok_or(EINVAL)?;
+            escaped = CBuf::new(&util::concat(&[prefix, xattr::ESCAPE, rest])?)?;
+            escaped.as_cstr()
+        }
+        UserXattr::TooLong => return Err(crate::vfs::eopnotsupp()),
+    };
+    if value.is_none() && !inode.data().has_upper() {
+        let real = inode.data().real()?;
+        let layer = ofs.layer(real.layer)?;
+        ofs.with_creds(|| layer.mnt.getxattr(&real.dentry, name, None))?;
+    }
+    super::copy_up::copy_up(dentry)?;
+    let up = ofs.upper.as_ref().ok_or(EROFS)?;
+    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let r = ofs.with_creds(|| -> Result {
+        let wa = up.mnt.want_write()?;
+        match value {
+            Some(v) => wa.setxattr(&upper, name, v, flags),
+            None => wa.removexattr(&upper, name),
+        }
+    });
+    // c/mtime
+    super::inode::copyattr(inode);
+    r
+}
+
 #[vtable]
 impl crate::vfs::xattr::Operations for Rovl {
     fn xattr_get(_dentry: &DEntry<Self>, inode: &INode<Self>, name: &CStr, buf: Option<&mut [u8]>) -> Result<usize> {
         getxattr(inode, name, buf)
+    }
+
+    fn xattr_set(dentry: &DEntry<Self>, inode: &INode<Self>, name: &CStr, value: Option<&[u8]>, flags: i32) -> Result {
+        setxattr(dentry, inode, name, value, flags)
     }
 }

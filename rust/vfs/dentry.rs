@@ -216,12 +216,6 @@ impl<T: FileSystem> DEntry<T> {
         unsafe { bindings::rovl_h_d_drop(self.as_ptr()) };
     }
 
-    /// Whether the dentry is unhashed.
-    pub(crate) fn is_unhashed(&self) -> bool {
-        // SAFETY: the dentry is valid.
-        unsafe { bindings::rovl_h_d_unhashed(self.as_ptr()) }
-    }
-
     /// Whether this is the root of its tree (`IS_ROOT`).
     pub(crate) fn is_root(&self) -> bool {
         // SAFETY: the dentry is valid.

@@ -58,6 +58,13 @@ impl<T: FileSystem> File<T> {
         unsafe { DEntry::from_raw(bindings::rovl_h_file_dentry(self.as_ptr())) }
     }
 
+    /// `file_remove_privs`: drops set-user-ID/set-group-ID bits (and
+    /// security.capability) before a change of the data.
+    pub(crate) fn remove_privs(&self) -> Result {
+        // SAFETY: the file is open.
+        kernel::error::to_result(unsafe { bindings::rovl_h_file_remove_privs(self.as_ptr()) })
+    }
+
     /// The file position (`f_pos`), read once.
     pub(crate) fn pos(&self) -> i64 {
         // SAFETY: `f_pos` is an aligned loff_t; the VFS serialises its

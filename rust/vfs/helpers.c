@@ -689,3 +689,23 @@ int rovl_h_read_link(struct dentry *dentry, char *buf, int size)
 	do_delayed_call(&done);
 	return len;
 }
+
+struct dentry *rovl_h_lookup_unlocked(struct mnt_idmap *idmap, struct dentry *base,
+				      const char *name, unsigned int len)
+{
+	return lookup_one_unlocked(idmap, &QSTR_LEN(name, len), base);
+}
+
+/* posix_acl_create on our directory: the mode (umask applied when there is
+ * no default ACL) and the ACLs a new object in it gets. */
+int rovl_h_posix_acl_create(struct inode *dir, unsigned short *mode, struct posix_acl **dflt,
+			    struct posix_acl **acl)
+{
+	umode_t m = *mode;
+	int err = posix_acl_create(dir, &m, dflt, acl);
+
+	*mode = m;
+	return err;
+}
+unsigned int rovl_h_file_flags(const struct file *file) { return READ_ONCE(file->f_flags); }
+int rovl_h_file_remove_privs(struct file *file) { return file_remove_privs(file); }

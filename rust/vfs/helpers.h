@@ -183,6 +183,12 @@ size_t rovl_h_iov_iter_count(const struct iov_iter *iter);
 void rovl_h_inode_lock(struct inode *inode);
 void rovl_h_inode_unlock(struct inode *inode);
 int rovl_h_read_link(struct dentry *dentry, char *buf, int size);
+unsigned int rovl_h_file_flags(const struct file *file);
+int rovl_h_file_remove_privs(struct file *file);
+struct dentry *rovl_h_lookup_unlocked(struct mnt_idmap *idmap, struct dentry *base,
+				      const char *name, unsigned int len);
+int rovl_h_posix_acl_create(struct inode *dir, unsigned short *mode, struct posix_acl **dflt,
+			    struct posix_acl **acl);
 
 /* Module parameters by name (rust/module_params.c). */
 bool rovl_module_param_bool(const char *name, bool *val);

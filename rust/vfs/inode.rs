@@ -145,10 +145,12 @@ impl<T: FileSystem> INode<T> {
         Ok(INodeLock(self))
     }
 
-    /// The mode (`i_mode`), read once.
-    pub(crate) fn mode(&self) -> u16 {
+    /// Takes the VFS lock of the inode (`inode_lock`, `i_rwsem` for
+    /// writing); only where the VFS does not hold it already.
+    pub(crate) fn lock_vfs(&self) -> INodeVfsLock<'_, T> {
         // SAFETY: the inode is valid.
-        unsafe { bindings::rovl_h_i_mode(self.as_ptr()) }
+        unsafe { bindings::rovl_h_inode_lock(self.as_ptr()) };
+        INodeVfsLock(self)
     }
 
     /// Copies owner, mode, times and size from `real`, seen through
@@ -176,6 +178,21 @@ impl<T: FileSystem> INode<T> {
         unsafe { bindings::rovl_h_clear_nlink(self.as_ptr()) };
     }
 
+    /// `posix_acl_create` for a new object of `mode` in this directory:
+    /// the mode to give it (the umask applied unless the directory has a
+    /// default ACL) and its default and access ACLs.
+    pub(crate) fn posix_acl_create(&self, mode: u16) -> Result<(u16, Acl, Acl)> {
+        let mut m = mode;
+        let mut dflt = ptr::null_mut();
+        let mut acl = ptr::null_mut();
+        // SAFETY: the directory is valid; the outputs are ours.
+        let err = unsafe { bindings::rovl_h_posix_acl_create(self.as_ptr(), &mut m, &mut dflt, &mut acl) };
+        kernel::error::to_result(err)?;
+        // SAFETY: on success, posix_acl_create gave us a reference to each
+        // non-NULL ACL.
+        Ok((m, unsafe { Acl::from_owned_raw(dflt) }, unsafe { Acl::from_owned_raw(acl) }))
+    }
+
     /// The owner and mode of a new inode that the current task makes in
     /// this directory with `mode` (`inode_init_owner`: the set-group-ID
     /// bit of the directory is inherited).
@@ -185,6 +202,16 @@ impl<T: FileSystem> INode<T> {
         // SAFETY: the inode is valid; the outputs are ours.
         unsafe { bindings::rovl_h_init_owner(self.as_ptr(), &mut m, &mut o.uid, &mut o.gid) };
         (m, o)
+    }
+}
+
+/// The VFS lock of [`INode::lock_vfs`], released on drop.
+pub(crate) struct INodeVfsLock<'a, T: FileSystem>(&'a INode<T>);
+
+impl<T: FileSystem> Drop for INodeVfsLock<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: taken in `INode::lock_vfs`.
+        unsafe { bindings::rovl_h_inode_unlock(self.0.as_ptr()) };
     }
 }
 

@@ -97,6 +97,9 @@ errnos! {
     enodata = ROVL_ENODATA,
     eloop = ROVL_ELOOP,
     echild = ROVL_ECHILD,
+    exdev = ROVL_EXDEV,
+    enotempty = ROVL_ENOTEMPTY,
+    emlink = ROVL_EMLINK,
 }
 
 /// The maximum stacking depth of file systems (`FILESYSTEM_MAX_STACK_DEPTH`).
@@ -107,6 +110,8 @@ pub(crate) const S_IFMT: u16 = bindings::ROVL_S_IFMT;
 pub(crate) const S_IFDIR: u16 = bindings::ROVL_S_IFDIR;
 /// `S_IFREG`: the mode of a regular file, without permissions.
 pub(crate) const S_IFREG: u16 = bindings::ROVL_S_IFREG;
+/// `S_IFLNK`: the mode of a symbolic link, without permissions.
+pub(crate) const S_IFLNK_MODE: u16 = bindings::ROVL_S_IFLNK;
 /// `DT_UNKNOWN`: a directory entry of unknown type.
 pub(crate) const DT_UNKNOWN: u32 = bindings::ROVL_DT_UNKNOWN;
 

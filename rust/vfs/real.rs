@@ -338,6 +338,13 @@ impl Acl {
         self.ptr
     }
 
+    /// # Safety
+    ///
+    /// `ptr` is NULL or an ACL whose reference the caller gives away.
+    pub(super) unsafe fn from_owned_raw(ptr: *mut bindings::posix_acl) -> Acl {
+        Acl { ptr, owned: true }
+    }
+
     pub(super) fn into_raw(self) -> *mut bindings::posix_acl {
         let p = self.ptr;
         core::mem::forget(self);
@@ -711,6 +718,15 @@ impl Mount {
         nonnull_from_err_ptr(f).map(RealFile)
     }
 
+    /// Opens `dentry` (on this mount) as a backing file of the open file
+    /// `user` (after a copy-up).
+    pub(crate) fn open_backing_of<T: FileSystem>(&self, user: &File<T>, dentry: &RealDentry, flags: u32, cred: &Cred) -> Result<RealFile> {
+        let path = self.path_of(dentry);
+        // SAFETY: `user` is an open file; the rest is valid for the call.
+        let f = unsafe { bindings::backing_file_open(user.as_ptr(), flags as c_int, &path, cred.as_ptr()) };
+        nonnull_from_err_ptr(f).map(RealFile)
+    }
+
     /// Opens `dentry` (on this mount) as the backing file of `user`.
     pub(crate) fn open_backing<T: FileSystem>(
         &self,
@@ -843,6 +859,12 @@ impl RealFile {
     /// The file position.
     pub(crate) fn pos(&self) -> i64 {
         self.pos_atomic().load(Ordering::Relaxed)
+    }
+
+    /// The open flags (`f_flags`).
+    pub(crate) fn flags(&self) -> u32 {
+        // SAFETY: the file is valid.
+        unsafe { bindings::rovl_h_file_flags(self.as_ptr()) }
     }
 
     /// Sets the file position.
@@ -998,6 +1020,13 @@ pub(crate) struct ExportOps {
 pub(crate) const STATX_INO: u32 = bindings::ROVL_STATX_INO;
 /// `STATX_BLOCKS`.
 pub(crate) const STATX_BLOCKS: u32 = bindings::ROVL_STATX_BLOCKS;
+/// `STATX_BASIC_STATS`.
+pub(crate) const STATX_BASIC_STATS: u32 = bindings::ROVL_STATX_BASIC_STATS;
+/// `STATX_ATIME | STATX_MTIME`.
+pub(crate) const STATX_TIMES: u32 = bindings::ROVL_STATX_TIMES;
+/// `ACL_TYPE_ACCESS`, `ACL_TYPE_DEFAULT`.
+pub(crate) const ACL_TYPE_ACCESS: i32 = bindings::ROVL_ACL_TYPE_ACCESS;
+pub(crate) const ACL_TYPE_DEFAULT: i32 = bindings::ROVL_ACL_TYPE_DEFAULT;
 /// `STATX_NLINK`.
 pub(crate) const STATX_NLINK: u32 = bindings::ROVL_STATX_NLINK;
 
@@ -1008,6 +1037,13 @@ pub(crate) mod open_flags {
     pub(crate) const LARGEFILE: u32 = bindings::ROVL_O_LARGEFILE;
     pub(crate) const NOATIME: u32 = bindings::ROVL_O_NOATIME;
     pub(crate) const APPEND: u32 = bindings::ROVL_O_APPEND;
+    pub(crate) const WRONLY: u32 = bindings::ROVL_O_WRONLY;
+    pub(crate) const RDWR: u32 = bindings::ROVL_O_RDWR;
+    pub(crate) const TRUNC: u32 = bindings::ROVL_O_TRUNC;
+    pub(crate) const CREAT: u32 = bindings::ROVL_O_CREAT;
+    pub(crate) const EXCL: u32 = bindings::ROVL_O_EXCL;
+    pub(crate) const NOCTTY: u32 = bindings::ROVL_O_NOCTTY;
+    pub(crate) const ACCMODE: u32 = bindings::ROVL_O_ACCMODE;
 
     /// `ACC_MODE`: the `MAY_*` bits the access mode of `flags` needs.
     pub(crate) fn acc_mode(flags: u32) -> i32 {

@@ -73,6 +73,14 @@ impl RealDentry {
 }
 
 impl super::real::RealInode {
+    /// `get_write_access` (no `O_WRONLY` open of a file being executed, and
+    /// the other way round), released on drop.
+    pub(crate) fn get_write_access(&self) -> Result<InodeWriteAccess<'_>> {
+        // SAFETY: the inode is valid.
+        to_result(unsafe { bindings::rovl_h_get_write_access(self.as_ptr()) })?;
+        Ok(InodeWriteAccess(self))
+    }
+
     /// Encodes a non-connectable file handle of the inode
     /// (`exportfs_encode_inode_fh`) into `out`: its type and length in
     /// bytes (a multiple of 4).  `EIO` when the file system cannot.
@@ -568,6 +576,17 @@ pub(crate) const RENAME_NOREPLACE: u32 = bindings::ROVL_RENAME_NOREPLACE;
 pub(crate) const WHITEOUT_DEV: u32 = bindings::ROVL_WHITEOUT_DEV;
 
 impl Mount {
+    /// Looks up `name` in `dir` (on this mount), taking the directory's
+    /// lock for the lookup only: a negative dentry if there is no such
+    /// entry (`lookup_one_unlocked`).
+    pub(crate) fn lookup_unlocked(&self, dir: &RealDentry, name: &[u8]) -> Result<ARef<RealDentry>> {
+        let len = u32::try_from(name.len()).map_err(|_| super::enametoolong())?;
+        // SAFETY: `dir` is valid; `name` is valid for `len` bytes.
+        let d = unsafe { bindings::rovl_h_lookup_unlocked(self.idmap(), dir.as_ptr(), name.as_ptr().cast(), len) };
+        // SAFETY: a referenced dentry on success.
+        nonnull_from_err_ptr(d).map(|d| unsafe { RealDentry::from_owned(d) })
+    }
+
     /// The target of the symbolic link `dentry` (`vfs_get_link`), without
     /// the NUL.
     pub(crate) fn read_link(&self, dentry: &RealDentry) -> Result<KVec<u8>> {
@@ -632,6 +651,12 @@ impl RealFile {
         Ok(())
     }
 
+    /// Whether the file is open on `dentry`.
+    pub(crate) fn is_on(&self, dentry: &RealDentry) -> bool {
+        // SAFETY: the file is valid; its dentry is only compared.
+        core::ptr::eq(unsafe { bindings::rovl_h_file_dentry(self.as_ptr()) }, dentry.as_ptr())
+    }
+
     /// `vfs_fsync_range`.
     pub(crate) fn fsync(&self, start: i64, end: i64, datasync: bool) -> Result {
         // SAFETY: the file is valid.
@@ -642,5 +667,15 @@ impl RealFile {
     pub(crate) fn fallocate(&self, mode: i32, offset: i64, len: i64) -> Result {
         // SAFETY: the file is valid.
         to_result(unsafe { bindings::rovl_h_fallocate(self.as_ptr(), mode, offset, len) })
+    }
+}
+
+/// Write access to an inode ([`super::real::RealInode::get_write_access`]).
+pub(crate) struct InodeWriteAccess<'a>(&'a super::real::RealInode);
+
+impl Drop for InodeWriteAccess<'_> {
+    fn drop(&mut self) {
+        // SAFETY: paired with the successful get_write_access.
+        unsafe { bindings::rovl_h_put_write_access(self.0.as_ptr()) };
     }
 }
