@@ -11,9 +11,12 @@
 //! without its data (`overlay.metacopy`); the data follows when the file
 //! is opened for writing or truncated.
 //!
-//! Not yet: hard links copied up through the index (`index=on`, refused on
-//! read-write mounts for now), `O_TMPFILE` copy-up (the work directory is
-//! always used: same result on disk), fileattr flags, LSM hooks.
+//! With `index=on`, a lower hard link is copied up into the index, named
+//! after its origin's file handle, and each of its names is then linked to
+//! it; `overlay.nlink` keeps the overlay nlink across mounts.
+//!
+//! Not yet: `O_TMPFILE` copy-up (the work directory is always used: same
+//! result on disk), fileattr flags, LSM hooks.
 
 #![forbid(unsafe_code)]
 
@@ -64,9 +67,51 @@ fn needs_data_copy_up(inode: &INode<Rovl>, flags: u32) -> bool {
     inode.file_type() == FileType::Reg && open_flags_need_data(flags) && !inode.data().test(flag::UPPERDATA)
 }
 
+/// `ovl_dentry_has_upper_alias`.
+pub(crate) fn has_upper_alias(dentry: &DEntry<Rovl>) -> bool {
+    dentry.flags() & super::DENTRY_UPPER_ALIAS != 0
+}
+
 /// `ovl_already_copied_up`.
-fn already_copied_up(inode: &INode<Rovl>, flags: u32) -> bool {
-    inode.data().has_upper() && !needs_data_copy_up(inode, flags)
+fn already_copied_up(dentry: &DEntry<Rovl>, inode: &INode<Rovl>, flags: u32) -> bool {
+    inode.data().has_upper() && has_upper_alias(dentry) && !needs_data_copy_up(inode, flags)
+}
+
+/// `ovl_need_index`: lower hard links are copied up through the index
+/// (one upper inode for all their names).
+pub(crate) fn need_index(ofs: &OvlFs, dentry: &DEntry<Rovl>) -> bool {
+    if ofs.indexdir().is_none() || dentry.is_dir() {
+        return false;
+    }
+    dentry
+        .inode()
+        .and_then(|i| i.data().lowers().first().and_then(|l| l.dentry.inode().map(|li| li.nlink() > 1)))
+        .unwrap_or(false)
+}
+
+/// `ovl_set_nlink_common`: records the overlay nlink relative to the
+/// nlink of `real` (upper: "U%+i", lower: "L%+i") in `overlay.nlink`.
+fn set_nlink_common(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>, real: &RealDentry, upper: &RealDentry, tag: u8) -> Result {
+    use crate::logic::xattrval::{format_nlink, NlinkBase};
+    let rn = real.inode().ok_or(EIO)?.nlink();
+    let base = if tag == b'U' { NlinkBase::Upper } else { NlinkBase::Lower };
+    let v = format_nlink(base, inode.nlink(), rn);
+    let mut nb = [0u8; 32];
+    let name = super::util::xattr_name(ofs.xattr_ns(), OvlXattr::Nlink, &mut nb);
+    wa.setxattr(upper, name, v.as_bytes(), 0)
+}
+
+/// `ovl_set_nlink_upper`.
+pub(crate) fn set_nlink_upper(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>) -> Result {
+    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    set_nlink_common(ofs, wa, inode, &upper, &upper, b'U')
+}
+
+/// `ovl_set_nlink_lower`.
+fn set_nlink_lower(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>) -> Result {
+    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let lower = inode.data().lowers().first().ok_or(EIO)?.dentry.clone();
+    set_nlink_common(ofs, wa, inode, &lower, &upper, b'L')
 }
 
 /// `ovl_need_meta_copy_up`: only the metadata goes up.
@@ -111,7 +156,7 @@ pub(crate) fn copy_up_with_data(dentry: &DEntry<Rovl>) -> Result {
 /// `ovl_maybe_copy_up`: the copy-up an open with `flags` needs.
 pub(crate) fn maybe_copy_up(dentry: &DEntry<Rovl>, flags: u32) -> Result {
     let inode = dentry.inode().ok_or(EIO)?;
-    if already_copied_up(inode, flags) {
+    if already_copied_up(dentry, inode, flags) {
         return Ok(());
     }
     if matches!(inode.file_type(), FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock) {
@@ -129,7 +174,7 @@ fn copy_up_flags(dentry: &DEntry<Rovl>, flags: u32) -> Result {
     super::namei::lookup_lowerdata(inode)?;
     loop {
         let inode = dentry.inode().ok_or(EIO)?;
-        if already_copied_up(inode, flags) {
+        if already_copied_up(dentry, inode, flags) {
             return Ok(());
         }
         // The topmost ancestor not copied up yet (the root always is).
@@ -195,11 +240,14 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
     // ovl_copy_up_start: one copy-up per inode at a time; another may
     // have done the work meanwhile.
     let _lock = inode.lock()?;
-    if already_copied_up(inode, flags) {
+    if already_copied_up(dentry, inode, flags) {
         return Ok(());
     }
     if !oi.has_upper() {
         do_copy_up(&c, dentry)?;
+    }
+    if !has_upper_alias(dentry) {
+        link_up(&c, dentry)?;
     }
     if needs_data_copy_up(inode, flags) {
         copy_up_meta_inode_data(&c)?;
@@ -207,26 +255,60 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
     Ok(())
 }
 
-/// `ovl_do_copy_up` (without index).
+/// `ovl_link_up`: links the upper inode (found through the index) under
+/// the name of `dentry` in its parent's upper directory.
+fn link_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
+    let ofs = c.ofs;
+    let wa = c.upper.mnt.want_write()?;
+    super::namei::set_impure(ofs, &wa, c.parent)?;
+    set_nlink_lower(ofs, &wa, c.inode)?;
+    let upper = c.inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let mut nb = [0u8; 256];
+    let name = dentry.name_copy(&mut nb)?;
+    let linked = wa.start_creating(&c.destdir, name)?.link(&upper)?;
+    // Restore the parent's times (best effort).
+    wa.set_times(&c.destdir, &c.pstat);
+    dentry.set_flags(super::DENTRY_UPPER_ALIAS);
+    dentry.set_reval(super::inode::stack_reval(c.inode.data().lowers()).union(linked.reval_flags()));
+    set_nlink_upper(ofs, &wa, c.inode)
+}
+
+/// `ovl_do_copy_up`: a lower hard link (with `index=on`) goes to the index
+/// (named after its origin's handle) and is linked into place afterwards
+/// ([`link_up`]); anything else straight into its parent.
 fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
     let ft = FileType::of_mode(c.stat.mode());
+    let to_index = need_index(c.ofs, dentry);
     // The origin is recorded unless copy-up breaks a lower hard link.
-    let origin = ft == FileType::Dir || c.stat.nlink() == 1;
+    let origin = ft == FileType::Dir || c.stat.nlink() == 1 || to_index;
     let origin_fh = if origin && c.lower_layer.can_decode_fh {
         Some(encode_real_fh(c.ofs, c.lower.inode().ok_or(EIO)?, false)?)
     } else {
         None
     };
     let mut nb = [0u8; 256];
-    let name = dentry.name_copy(&mut nb)?;
-    {
+    let index_name;
+    let (destdir, name): (ARef<RealDentry>, &[u8]) = if to_index {
+        index_name = super::namei::index_name_of(c.ofs, c.lower_layer, c.lower)?.ok_or(EIO)?;
+        (c.ofs.indexdir().ok_or(EIO)?.into(), &index_name)
+    } else {
         let wa = c.upper.mnt.want_write()?;
+        // The parent may now hold a non-pure upper entry.
         super::namei::set_impure(c.ofs, &wa, c.parent)?;
+        (c.destdir.clone(), dentry.name_copy(&mut nb)?)
+    };
+    copy_up_workdir(c, &destdir, name, origin.then_some(origin_fh.as_deref()))?;
+    if to_index {
+        c.inode.data().set(flag::INDEX);
     }
-    copy_up_workdir(c, name, origin.then_some(origin_fh.as_deref()))?;
     let wa = c.upper.mnt.want_write()?;
+    if to_index {
+        // The index entry's nlink until the link into place.
+        return set_nlink_upper(c.ofs, &wa, c.inode);
+    }
     // Restore the parent's times (best effort).
     wa.set_times(&c.destdir, &c.pstat);
+    dentry.set_flags(super::DENTRY_UPPER_ALIAS);
     if let Some(u) = c.inode.data().upper() {
         dentry.set_reval(super::inode::stack_reval(c.inode.data().lowers()).union(u.dentry.reval_flags()));
     }
@@ -237,7 +319,7 @@ fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
 /// renamed into place once complete.  `origin`: the origin file handle to
 /// record (`Some(None)`: a null one, for a lower layer without file
 /// handles).
-fn copy_up_workdir(c: &Ctx<'_>, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
+fn copy_up_workdir(c: &Ctx<'_>, destdir: &RealDentry, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
     let ofs = c.ofs;
     let temp = {
         let wa = c.upper.mnt.want_write()?;
@@ -264,7 +346,7 @@ fn copy_up_workdir(c: &Ctx<'_>, name: &[u8], origin: Option<Option<&[u8]>>) -> R
     let wa = c.upper.mnt.want_write()?;
     let r = (|| -> Result {
         // temp or workdir moved under us: EIO.
-        let mut rd = wa.start_renaming_dentry(c.workdir, &temp, &c.destdir, name, 0).map_err(|_| EIO)?;
+        let mut rd = wa.start_renaming_dentry(c.workdir, &temp, destdir, name, 0).map_err(|_| EIO)?;
         copy_up_metadata(c, &wa, &temp, origin)?;
         rd.rename(0)
     })();

@@ -168,9 +168,77 @@ fn allow_offline_changes(ofs: &OvlFs) -> bool {
     !ofs.config.index && !ofs.config.metacopy && ofs.config.redirect != Redirect::On && ofs.config.xino != crate::logic::options::Xino::On
 }
 
+/// `ovl_nlink_start`: before a change of the links of `dentry`'s inode,
+/// takes the inode's copy-up lock and, for an indexed inode, records the
+/// overlay nlink relative to the upper inode's (`overlay.nlink`), so that
+/// it stays right whether the change succeeds or not.  A lower hard link
+/// to be whited out is copied up first, to have an index entry to record
+/// it in.
+fn nlink_start<'a>(ofs: &OvlFs, dentry: &'a DEntry<Rovl>) -> Result<crate::vfs::inode::INodeLock<'a, Rovl>> {
+    let inode = dentry.inode().ok_or(ENOENT)?;
+    if super::copy_up::need_index(ofs, dentry) && !super::copy_up::has_upper_alias(dentry) {
+        super::copy_up::copy_up(dentry)?;
+    }
+    let lock = inode.lock()?;
+    if !dentry.is_dir() && inode.data().test(flag::INDEX) {
+        let up = ofs.upper.as_ref().ok_or(EROFS)?;
+        ofs.with_creds(|| super::copy_up::set_nlink_upper(ofs, &up.mnt.want_write()?, inode))?;
+    }
+    Ok(lock)
+}
+
+/// `ovl_nlink_end`: the index entry of an inode whose last link went is
+/// removed (`ovl_cleanup_index`).
+fn nlink_end(ofs: &OvlFs, dentry: &DEntry<Rovl>, lock: crate::vfs::inode::INodeLock<'_, Rovl>) {
+    if let Some(inode) = dentry.inode() {
+        if inode.data().test(flag::INDEX) && inode.nlink() == 0 {
+            if let Err(e) = ofs.with_creds(|| cleanup_index(ofs, inode)) {
+                let (mut pb, mut nb) = ([0u8; 256], [0u8; 256]);
+                let parent = dentry.parent();
+                let p = parent.name_copy(&mut pb).unwrap_or(b"?");
+                let n = dentry.name_copy(&mut nb).unwrap_or(b"?");
+                pr_err!(
+                    "cleanup index of '{}/{}' failed ({})\n",
+                    kernel::str::BStr::from_bytes(p),
+                    kernel::str::BStr::from_bytes(n),
+                    e.to_errno()
+                );
+            }
+        }
+    }
+    drop(lock);
+}
+
+/// `ovl_cleanup_index`: removes the index entry of an inode with no link
+/// left (or, if the upper inode still has other links, a lower hard link
+/// was added meanwhile: keeps it and fixes the nlink).
+fn cleanup_index(ofs: &OvlFs, inode: &INode<Rovl>) -> Result {
+    let oi = inode.data();
+    let lower = oi.lowers().first().ok_or(EIO)?;
+    let upper = oi.upper().ok_or(EIO)?.dentry.clone();
+    let indexdir = ofs.indexdir().ok_or(EIO)?;
+    let up = ofs.upper.as_ref().ok_or(EROFS)?;
+    let name = super::namei::index_name_of(ofs, ofs.layer(lower.layer)?, &lower.dentry)?.ok_or(EIO)?;
+    let wa = up.mnt.want_write()?;
+    let un = upper.inode().ok_or(EIO)?.nlink();
+    if inode.file_type() != FileType::Dir && un != 1 {
+        super::util::with_name2(&upper, |n| {
+            warn_rl!("cleanup linked index ({}, ino={}, nlink={})\n", kernel::str::BStr::from_bytes(n), upper.inode().map_or(0, |i| i.ino()), un)
+        });
+        inode.set_nlink(un.saturating_sub(1));
+        return super::copy_up::set_nlink_upper(ofs, &wa, inode);
+    }
+    let index = up.mnt.lookup_unlocked(indexdir, &name)?;
+    if index.inode().is_some() {
+        super_::cleanup(&wa, indexdir, &index)?;
+    }
+    Ok(())
+}
+
 /// `ovl_instantiate`: `dentry` gets the overlay inode of the new upper
 /// object `newdentry` (a new inode), or of `hardlink` (one more link).
 fn instantiate(named: &Named<'_, Rovl>, newdentry: ARef<RealDentry>, hardlink: Option<&INode<Rovl>>) -> Result {
+    named.dentry().set_flags(super::DENTRY_UPPER_ALIAS);
     let parent = named.parent();
     let sb = parent.inode().ok_or(EIO)?.super_block();
     match hardlink {
@@ -305,19 +373,49 @@ pub(crate) fn create_object(dir: &INode<Rovl>, named: &Named<'_, Rovl>, mode: u1
     create_or_link(named, dir, &attr, None, false, Some(owner))
 }
 
+/// `ovl_tmpfile` / `ovl_create_tmpfile`: an unnamed upper file, opened
+/// for `file`.
+pub(crate) fn tmpfile(dir: &INode<Rovl>, file: &crate::vfs::file::OpeningFile<'_, Rovl>, mode: u16) -> Result<(ARef<INode<Rovl>>, super::file::OvlFile)> {
+    let ofs = dir.super_block().data();
+    if !ofs.tmpfile() {
+        return Err(crate::vfs::eopnotsupp());
+    }
+    let dentry = file.dentry();
+    super::copy_up::copy_up(&dentry.parent())?;
+    let up = ofs.upper.as_ref().ok_or(EROFS)?;
+    let _wa = up.mnt.want_write()?;
+    let (mode, owner) = dir.new_child_owner(mode);
+    let parent_upper = dir.data().upper().ok_or(EIO)?.dentry.clone();
+    // O_NOATIME is fine: the owner is the caller.
+    let flags = file.flags() | crate::vfs::real::open_flags::LARGEFILE | crate::vfs::real::open_flags::NOATIME;
+    let realfile = ofs.with_creds(|| -> Result<_> {
+        let cred = Cred::current_as(&owner)?;
+        cred.with(|| up.mnt.open_backing_tmpfile(file, &parent_upper, flags, mode, &cred))
+    })?;
+    let newdentry = realfile.dentry();
+    let inode = oinode::get_inode(dir.super_block(), Some(newdentry), KVec::new(), None, false, false, false)?;
+    dentry.set_flags(super::DENTRY_UPPER_ALIAS);
+    Ok((inode, super::file::OvlFile::Reg(super::file::RegFile::new(realfile)?)))
+}
+
 /// `ovl_link`.
 pub(crate) fn link(old: &DEntry<Rovl>, dir: &INode<Rovl>, new: &Named<'_, Rovl>) -> Result {
     super::copy_up::copy_up(old)?;
     super::copy_up::copy_up(&new.parent())?;
     let inode = old.inode().ok_or(EIO)?;
     let ofs = inode.super_block().data();
-    if inode.data().is_metacopy(inode.file_type()) {
-        let up = ofs.upper.as_ref().ok_or(EROFS)?;
-        ofs.with_creds(|| set_redirect(ofs, &up.mnt.want_write()?, old, false))?;
-    }
-    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
-    let attr = CAttr { mode: 0, rdev: 0, link: None, hardlink: Some(&upper) };
-    create_or_link(new, dir, &attr, Some(inode), type_origin(old), None)
+    let lock = nlink_start(ofs, old)?;
+    let r = (|| -> Result {
+        if inode.data().is_metacopy(inode.file_type()) {
+            let up = ofs.upper.as_ref().ok_or(EROFS)?;
+            ofs.with_creds(|| set_redirect(ofs, &up.mnt.want_write()?, old, false))?;
+        }
+        let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+        let attr = CAttr { mode: 0, rdev: 0, link: None, hardlink: Some(&upper) };
+        create_or_link(new, dir, &attr, Some(inode), type_origin(old), None)
+    })();
+    nlink_end(ofs, old, lock);
+    r
 }
 
 /// `ovl_lower_positive`: whether the name of `dentry` exists (and is not a
@@ -410,7 +508,8 @@ pub(crate) fn remove(_dir: &INode<Rovl>, named: &Named<'_, Rovl>, is_dir: bool) 
     let pinode = parent.inode().ok_or(EIO)?;
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
     let upperdir = pinode.data().upper().ok_or(EIO)?.dentry.clone();
-    ofs.with_creds(|| -> Result {
+    let lock = nlink_start(ofs, dentry)?;
+    let r = ofs.with_creds(|| -> Result {
         let wa = up.mnt.want_write()?;
         let opaquedir = if list.is_empty() { None } else { Some(clear_empty(ofs, &wa, dentry, &list)?) };
         let id = |d: &RealDentry| d.inode().map(|i| i.id());
@@ -443,12 +542,16 @@ pub(crate) fn remove(_dir: &INode<Rovl>, named: &Named<'_, Rovl>, is_dir: bool) 
         }
         dentry.drop_hash();
         Ok(())
-    })?;
-    if is_dir {
-        inode.clear_nlink();
-    } else {
-        inode.drop_nlink();
+    });
+    if r.is_ok() {
+        if is_dir {
+            inode.clear_nlink();
+        } else {
+            inode.drop_nlink();
+        }
     }
+    nlink_end(ofs, dentry, lock);
+    r?;
     if inode.data().has_upper() {
         oinode::copyattr(inode);
     }
@@ -580,6 +683,30 @@ pub(crate) fn rename(old_n: &Named<'_, Rovl>, new_n: &Named<'_, Rovl>, flags: u3
     if !overwrite {
         super::copy_up::copy_up(new)?;
     }
+    let nlock = if overwrite && new.inode().is_some() { Some(nlink_start(ofs, new)?) } else { None };
+    let r = rename_upper(ofs, old_n, new_n, flags, overwrite, is_dir, new_is_dir, &list, cleanup_whiteout);
+    if let Some(l) = nlock {
+        nlink_end(ofs, new, l);
+    }
+    r
+}
+
+/// `ovl_rename_upper`.
+#[allow(clippy::too_many_arguments)]
+fn rename_upper(
+    ofs: &OvlFs,
+    old_n: &Named<'_, Rovl>,
+    new_n: &Named<'_, Rovl>,
+    flags: u32,
+    overwrite: bool,
+    is_dir: bool,
+    new_is_dir: bool,
+    list: &[KVec<u8>],
+    cleanup_whiteout: bool,
+) -> Result {
+    let (old, new) = (old_n.dentry(), new_n.dentry());
+    let inode = old.inode().ok_or(EIO)?;
+    let new_parent = new_n.parent();
     let old_parent = old_n.parent();
     let (opi, npi) = (old_parent.inode().ok_or(EIO)?, new_parent.inode().ok_or(EIO)?);
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
@@ -589,7 +716,7 @@ pub(crate) fn rename(old_n: &Named<'_, Rovl>, new_n: &Named<'_, Rovl>, flags: u3
     // ovl_rename_upper, with the mounter's credentials
     ofs.with_creds(|| -> Result {
         let wa = up.mnt.want_write()?;
-        let opaquedir = if list.is_empty() { None } else { Some(clear_empty(ofs, &wa, new, &list)?) };
+        let opaquedir = if list.is_empty() { None } else { Some(clear_empty(ofs, &wa, new, list)?) };
         if !samedir {
             if type_origin(old) {
                 super::namei::set_impure(ofs, &wa, npi)?;

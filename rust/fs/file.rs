@@ -33,6 +33,14 @@ pub(crate) struct RegFile {
     upper: SetOnce<RealFile>,
 }
 
+impl RegFile {
+    /// An open file on `real`.
+    pub(crate) fn new(real: RealFile) -> Result<RegFile> {
+        let real_id = real.dentry().inode().ok_or(EIO)?.id();
+        Ok(RegFile { real, real_id, upper: SetOnce::new() })
+    }
+}
+
 /// `ovl_open`: copy-up if the open needs it, then the file holding the
 /// data.
 fn open_reg(inode: &INode<Rovl>, file: &OpeningFile<'_, Rovl>) -> Result<RegFile> {
@@ -158,6 +166,10 @@ impl file::Operations for Rovl {
             }
             OvlFile::Dir(d) => readdir::fsync(ofs, d, inode, start, end, datasync),
         }
+    }
+
+    fn tmpfile(dir: &INode<Self>, file: &OpeningFile<'_, Self>, mode: u16) -> Result<(kernel::sync::aref::ARef<INode<Self>>, OvlFile)> {
+        super::dir::tmpfile(dir, file, mode)
     }
 
     /// `ovl_fallocate`.

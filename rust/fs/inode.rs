@@ -164,9 +164,19 @@ impl OvlInode {
         }
     }
 
-    /// A merged directory (`OVL_TYPE_MERGE`).
+    /// A directory (only directories have a readdir cache).
+    fn is_dir(&self) -> bool {
+        self.dir_cache.is_some()
+    }
+
+    /// `OVL_TYPE_MERGE`: a directory of several layers, or a file whose
+    /// upper has no data (metacopy) or that is in several lower layers.
     pub(crate) fn is_merge(&self) -> bool {
-        (self.has_upper() && self.numlower() > 0) || self.numlower() > 1
+        if self.has_upper() {
+            self.numlower() > 0 && (self.is_dir() || !self.test(flag::UPPERDATA))
+        } else {
+            self.numlower() > 1
+        }
     }
 
     /// The upper inode has a copy-up origin whose inode number it uses

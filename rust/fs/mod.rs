@@ -42,3 +42,6 @@ pub(crate) struct Rovl;
 pub(crate) const DENTRY_OPAQUE: usize = 1 << 0;
 /// Dentry flags: a directory that may hold xattr whiteouts.
 pub(crate) const DENTRY_XWHITEOUTS: usize = 1 << 1;
+/// Dentry flags: the upper inode is linked under this dentry's name in the
+/// upper layer (`OVL_E_UPPER_ALIAS`), not only reached through the index.
+pub(crate) const DENTRY_UPPER_ALIAS: usize = 1 << 2;

@@ -262,7 +262,7 @@ pub(crate) fn verify_origin_xattr(
 /// `ovl_get_index_name`: the name of the index entry of lower `origin`
 /// on `layer` (the hex of its handle); `None` when the layer's handles
 /// cannot be decoded.
-fn index_name_of(ofs: &OvlFs, layer: &Layer, origin: &RealDentry) -> Result<Option<KVec<u8>>> {
+pub(crate) fn index_name_of(ofs: &OvlFs, layer: &Layer, origin: &RealDentry) -> Result<Option<KVec<u8>>> {
     if !layer.can_decode_fh {
         return Ok(None);
     }
@@ -726,6 +726,8 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
             stack.push(o, GFP_KERNEL)?;
         }
     }
+    // Found in the upper directory (not through the index).
+    let upper_alias = upperdentry.is_some();
     // The index: looked up by the origin of a non-directory (verified if
     // there is an upper), or by the lower found without upper.
     let mut index = false;
@@ -761,6 +763,9 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
     let mut reval = inode::stack_reval(&stack);
     if let Some(u) = &upperdentry {
         reval = reval.union(u.reval_flags());
+    }
+    if upper_alias {
+        dentry.dentry().set_flags(super::DENTRY_UPPER_ALIAS);
     }
     if upperopaque || d.xwhiteouts {
         let mut f = 0;

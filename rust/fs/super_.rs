@@ -76,6 +76,8 @@ pub(crate) struct WorkDirs {
     pub(crate) work: Option<ARef<RealDentry>>,
     /// `index` below it with `index=on` (which replaces `work` then).
     pub(crate) index: Option<ARef<RealDentry>>,
+    /// The upper file system supports `O_TMPFILE` (`ofs->tmpfile`).
+    pub(crate) tmpfile: bool,
     /// The exclusive-use bits on the upper and work directories, when they
     /// were not in use already.
     _inuse: (Option<InUse>, Option<InUse>),
@@ -181,6 +183,11 @@ impl OvlFs {
     pub(crate) fn workdir(&self) -> Option<&RealDentry> {
         let w = self._workdirs.as_ref()?;
         w.index.as_deref().or(w.work.as_deref())
+    }
+
+    /// The upper file system supports `O_TMPFILE`.
+    pub(crate) fn tmpfile(&self) -> bool {
+        self._workdirs.as_ref().is_some_and(|w| w.tmpfile)
     }
 
     /// Data is synced on copy-up (`ovl_should_sync`: not `volatile`).
@@ -576,6 +583,7 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
     let fh = upath.export_ops();
     let can_decode_fh = fh.can_decode && crate::vfs::capable_dac_read_search();
     let mut noxattr = false;
+    let mut tmpfile = false;
     let work = {
         let wa = mnt.want_write()?;
         let work = workdir_create(&wctx, &wa, &base, "work", false)?;
@@ -584,7 +592,8 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
             if !d_type {
                 pr_warn!("upper fs needs to support d_type.\n");
             }
-            if wa.tmpfile(w, crate::vfs::S_IFREG, cred).is_err() {
+            tmpfile = wa.tmpfile(w, crate::vfs::S_IFREG, cred).is_ok();
+            if !tmpfile {
                 pr_warn!("upper fs does not support tmpfile.\n");
             }
             let rename_whiteout = check_rename_whiteout(&mnt, &wa, w)?;
@@ -656,7 +665,7 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
             has_xwhiteouts: AtomicBool::new(false),
             can_decode_fh,
         },
-        workdirs: WorkDirs { base, work, index: None, _inuse: (upper_inuse, work_inuse) },
+        workdirs: WorkDirs { base, work, index: None, tmpfile, _inuse: (upper_inuse, work_inuse) },
         noxattr,
         namelen,
         stack_depth: upath.stack_depth(),
@@ -762,10 +771,6 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     ctx.config
         .verify(has_upper, nr_data, crate::vfs::capable_sys_admin())
         .map_err(|e| fail(log, e.message(), None, if e.is_permission() { EPERM } else { EINVAL }))?;
-    if has_upper && !log.read_only() && ctx.config.index {
-        // EINVAL rather than EROFS: mount(8) would retry read-only.
-        return Err(fail(log, "index=on on read-write mounts is not supported yet by rovl; use index=off or mount read-only (-o ro)", None, EINVAL));
-    }
     if has_upper && ctx.config.nfs_export {
         return Err(fail(log, "nfs_export=on with upperdir is not supported yet by rovl", None, EINVAL));
     }
@@ -1165,8 +1170,10 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
         Ok(())
     })?;
     let mut reval = inode::stack_reval(&stack);
+    let mut flags = flags;
     if let Some(u) = &upper {
         reval = reval.union(u.reval_flags());
+        flags |= super::DENTRY_UPPER_ALIAS;
     }
     let inode = inode::get_root_inode(sb, upper, stack)?;
     Ok(Root { inode, flags, reval })
@@ -1263,10 +1270,6 @@ impl FileSystem for Rovl {
             return Ok(());
         }
         if ofs.upper.is_none() || ofs.workdir().is_none() {
-            return Err(EROFS);
-        }
-        if ofs.config.index {
-            pr_err!("index=on on read-write mounts is not supported yet by rovl\n");
             return Err(EROFS);
         }
         Ok(())

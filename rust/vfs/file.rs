@@ -246,6 +246,12 @@ pub(crate) trait Operations: Sized {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// `tmpfile` in directory `dir`: an unnamed file of `mode` for `file`
+    /// (being opened): its inode and the file's data.
+    fn tmpfile(_dir: &INode<Self>, _file: &OpeningFile<'_, Self>, _mode: u16) -> Result<(ARef<INode<Self>>, Self::FileData)> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// `fallocate`.
     fn fallocate(_file: &File<Self>, _mode: i32, _offset: i64, _len: i64) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
@@ -401,4 +407,36 @@ unsafe extern "C" fn fsync<T: FileSystem>(file: *mut bindings::file, start: i64,
 unsafe extern "C" fn fallocate<T: FileSystem>(file: *mut bindings::file, mode: c_int, offset: i64, len: i64) -> kernel::ffi::c_long {
     // SAFETY: the VFS passes an open file of ours.
     from_result(T::fallocate(unsafe { File::<T>::from_raw(file) }, mode, offset, len)) as kernel::ffi::c_long
+}
+
+/// The `->tmpfile` inode operation (directories): see
+/// [`Operations::tmpfile`].
+pub(super) unsafe extern "C" fn tmpfile<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dir: *mut bindings::inode,
+    file: *mut bindings::file,
+    mode: bindings::umode_t,
+) -> c_int {
+    let opening = OpeningFile::<T>(file, PhantomData);
+    // SAFETY: the VFS passes our directory (locked) and the file being
+    // opened on a new unhashed dentry in it.
+    let (inode, data) = match T::tmpfile(unsafe { INode::<T>::from_raw(dir) }, &opening, mode) {
+        Ok(r) => r,
+        Err(e) => return e.to_errno(),
+    };
+    let data = match KBox::new(data, GFP_KERNEL) {
+        Ok(b) => KBox::into_raw(b),
+        Err(_) => return ENOMEM.to_errno(),
+    };
+    // SAFETY: the helper gives the inode reference to the dentry and sets
+    // private_data before opening; without FMODE_OPENED `release` is not
+    // called, so the data is ours to free then.
+    unsafe {
+        let ret = bindings::rovl_h_finish_tmpfile(file, ARef::into_raw(inode).as_ptr().cast(), data.cast());
+        if !bindings::rovl_h_file_opened(file) {
+            (*file).private_data = ptr::null_mut();
+            drop(KBox::from_raw(data));
+        }
+        ret
+    }
 }

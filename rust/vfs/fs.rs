@@ -90,13 +90,6 @@ pub(crate) struct Param<'a> {
 pub(crate) struct FcLog<'a>(*mut bindings::fs_context, PhantomData<&'a ()>);
 
 impl FcLog<'_> {
-    /// Whether the mount being made is read-only (`SB_RDONLY` in the
-    /// fs_context's `sb_flags`).
-    pub(crate) fn read_only(&self) -> bool {
-        // SAFETY: `self.0` is the live fs_context of the operation.
-        unsafe { (*self.0).sb_flags & bindings::ROVL_SB_RDONLY != 0 }
-    }
-
     /// Logs "prefix: msg: arg" (prefix and arg optional) as an error.
     pub(crate) fn error(&self, prefix: Option<&[u8]>, msg: &str, arg: Option<&[u8]>) {
         let part = |s: Option<&[u8]>| match s {

@@ -3,6 +3,7 @@
  * C wrappers for static inline functions and macros, called from the Rust
  * VFS binding layer.  Keep this file free of file system logic.
  */
+#include <linux/backing-file.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
@@ -709,3 +710,27 @@ int rovl_h_posix_acl_create(struct inode *dir, unsigned short *mode, struct posi
 }
 unsigned int rovl_h_file_flags(const struct file *file) { return READ_ONCE(file->f_flags); }
 int rovl_h_file_remove_privs(struct file *file) { return file_remove_privs(file); }
+
+static int rovl_h_dummy_open(struct inode *inode, struct file *file) { return 0; }
+
+/* ->tmpfile's end: the dentry of the file gets the inode (one reference
+ * given), the file its private data, and the file is opened. */
+int rovl_h_finish_tmpfile(struct file *file, struct inode *inode, void *private_data)
+{
+	struct dentry *dentry = file->f_path.dentry;
+
+	d_mark_tmpfile(file, inode);
+	d_instantiate(dentry, inode);
+	file->private_data = private_data;
+	return finish_open(file, dentry, rovl_h_dummy_open);
+}
+bool rovl_h_file_opened(const struct file *file) { return file->f_mode & FMODE_OPENED; }
+
+struct file *rovl_h_backing_tmpfile_open(const struct file *user, int flags, struct vfsmount *mnt,
+					 struct dentry *parent, unsigned short mode,
+					 const struct cred *cred)
+{
+	struct path path = { .mnt = mnt, .dentry = parent };
+
+	return backing_tmpfile_open(user, flags, &path, mode, cred);
+}

@@ -183,6 +183,11 @@ size_t rovl_h_iov_iter_count(const struct iov_iter *iter);
 void rovl_h_inode_lock(struct inode *inode);
 void rovl_h_inode_unlock(struct inode *inode);
 int rovl_h_read_link(struct dentry *dentry, char *buf, int size);
+int rovl_h_finish_tmpfile(struct file *file, struct inode *inode, void *private_data);
+bool rovl_h_file_opened(const struct file *file);
+struct file *rovl_h_backing_tmpfile_open(const struct file *user, int flags, struct vfsmount *mnt,
+					 struct dentry *parent, unsigned short mode,
+					 const struct cred *cred);
 unsigned int rovl_h_file_flags(const struct file *file);
 int rovl_h_file_remove_privs(struct file *file);
 struct dentry *rovl_h_lookup_unlocked(struct mnt_idmap *idmap, struct dentry *base,

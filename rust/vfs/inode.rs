@@ -172,6 +172,12 @@ impl<T: FileSystem> INode<T> {
         unsafe { bindings::rovl_h_drop_nlink(self.as_ptr()) };
     }
 
+    /// `set_nlink`.
+    pub(crate) fn set_nlink(&self, n: u32) {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::set_nlink(self.as_ptr(), n) };
+    }
+
     /// `clear_nlink`.
     pub(crate) fn clear_nlink(&self) {
         // SAFETY: the inode is valid.
@@ -633,6 +639,7 @@ impl<T: FileSystem> Tables<T> {
         unlink: if T::HAS_REMOVE { Some(unlink::<T>) } else { None },
         rmdir: if T::HAS_REMOVE { Some(rmdir::<T>) } else { None },
         rename: if T::HAS_RENAME { Some(rename::<T>) } else { None },
+        tmpfile: if T::HAS_TMPFILE { Some(super::file::tmpfile::<T>) } else { None },
         ..Self::COMMON
     };
     const FILE: bindings::inode_operations = Self::COMMON;

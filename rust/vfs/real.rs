@@ -727,6 +727,24 @@ impl Mount {
         nonnull_from_err_ptr(f).map(RealFile)
     }
 
+    /// Opens an unnamed file of `mode` in `parent` (on this mount) as the
+    /// backing file of the file `user` being opened by `->tmpfile`
+    /// (`backing_tmpfile_open`).
+    pub(crate) fn open_backing_tmpfile<T: FileSystem>(
+        &self,
+        user: &OpeningFile<'_, T>,
+        parent: &RealDentry,
+        flags: u32,
+        mode: u16,
+        cred: &Cred,
+    ) -> Result<RealFile> {
+        // SAFETY: `user` is the file being opened; the rest is valid.
+        let f = unsafe {
+            bindings::rovl_h_backing_tmpfile_open(user.as_ptr(), flags as c_int, self.0.as_ptr(), parent.as_ptr(), mode, cred.as_ptr())
+        };
+        nonnull_from_err_ptr(f).map(RealFile)
+    }
+
     /// Opens `dentry` (on this mount) as the backing file of `user`.
     pub(crate) fn open_backing<T: FileSystem>(
         &self,

@@ -651,6 +651,12 @@ impl RealFile {
         Ok(())
     }
 
+    /// The dentry the file is open on.
+    pub(crate) fn dentry(&self) -> ARef<RealDentry> {
+        // SAFETY: an open file pins its dentry; we take a reference.
+        unsafe { RealDentry::from_raw(bindings::rovl_h_file_dentry(self.as_ptr())) }.into()
+    }
+
     /// Whether the file is open on `dentry`.
     pub(crate) fn is_on(&self, dentry: &RealDentry) -> bool {
         // SAFETY: the file is valid; its dentry is only compared.
