@@ -7,7 +7,8 @@
 #   4. one QEMU VM on the test kernel: load the module (KUnit suites run and
 #      are parsed with the kernel's kunit.py), selftests/check (each test with
 #      a timeout), the differential tests against the in-kernel overlayfs
-#      (selftests/diff/guest.sh, when present), a check that nothing is left
+#      (selftests/diff/guest.sh and selftests/diffops/guest.sh, when
+#      present), a check that nothing is left
 #      mounted, a kmemleak scan with the module still loaded, unload, a
 #      second kmemleak scan;
 #   5. the kernel log check: any WARN, BUG, oops, KASAN, lockdep, list
@@ -21,7 +22,8 @@
 # ROVL_FSTYPE=overlay runs the same VM tests against the in-kernel overlayfs
 # module of the test kernel, for side-by-side comparison.
 # Passed into the VM: SELFTEST_TIMEOUT (seconds per selftest, default 300),
-# ROVL_DIFF_SEEDS (stacks/seeds of the differential tests), ROVL_DIFF_TIMEOUT.
+# ROVL_DIFF_SEEDS (stacks/seeds of the differential tests), ROVL_DIFF_TIMEOUT,
+# ROVL_DIFFOPS_SEEDS, ROVL_DIFFOPS_TIMEOUT (the operation-sequence tests).
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROVL_TOP"
@@ -114,11 +116,11 @@ fi
 res=${ROVL_RESULTS:-$ROVL_TOP/results}
 rm -rf "$res"; mkdir -p "$res"
 guest_env=()
-for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT; do
+for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT ROVL_DIFFOPS_SEEDS ROVL_DIFFOPS_TIMEOUT; do
 	[ -n "${!v+set}" ] && guest_env+=("$v=${!v}")
 done
 t1=$(date +%s)
-"$ROVL_TOP/scripts/vm-run.sh" -o "$res" -- \
+"$ROVL_TOP/scripts/vm-run.sh" -o "$res" -t "${ROVL_VM_TIMEOUT:-3600}" -- \
 	env "${guest_env[@]}" scripts/guest/tests.sh "$ko" "$fstype" "$overlay_ko"
 vm_rc=$?
 t_vm=$(( $(date +%s) - t1 ))
@@ -173,32 +175,45 @@ else
 	bad vm "selftests did not run"
 fi
 
-# differential tests against the in-kernel overlayfs (selftests/diff/guest.sh,
-# run in the VM by scripts/guest/tests.sh when it exists and fstype is rovl)
-if [ "$fstype" = rovl ] && [ -x selftests/diff/guest.sh ]; then
-	# The result line: in diff.log (if the tester writes one), else in its
-	# output (diff.out, saved by scripts/guest/tests.sh).
-	line=
-	for f in diff.log diff.out; do
+# differential tests against the in-kernel overlayfs, run in the VM by
+# scripts/guest/tests.sh when fstype is rovl: selftests/diff (stacks read by
+# both) and selftests/diffops (operation sequences run on both).
+# difftest NAME OUTFILE LAST-LINE-PREFIX UNIT
+difftest() {
+	local name=$1 base=$2 prefix=$3 unit=$4 line= drc dn dm f
+	# The result line: in NAME.log (if the tester writes one), else in its
+	# output (NAME.out, saved by scripts/guest/tests.sh).
+	for f in "$base.log" "$base.out"; do
 		[ -n "$line" ] && break
-		line=$(grep -E '^differential vs overlay: [0-9]+ stacks, [0-9]+ differences$' "$res/$f" 2>/dev/null | tail -n 1)
+		line=$(grep -E "^$prefix: [0-9]+ $unit, [0-9]+ differences\$" "$res/$f" 2>/dev/null | tail -n 1)
 	done
-	drc=$(cat "$res/diff.rc" 2>/dev/null)
+	drc=$(cat "$res/$base.rc" 2>/dev/null)
 	if [ -n "$line" ]; then
 		echo "$line"
-		read -r _ _ _ dn _ dm _ <<< "${line//,/}"
-		[ "$dn" -gt "$dm" ] && ok differential "differential: $((dn - dm)) stacks identical" $((dn - dm))
-		[ "$dm" -gt 0 ] && bad differential "differential: $dm differences (see $res/diff.out and $res/diff/)" "$dm"
-		[ "$dn" -eq 0 ] && [ "$dm" -eq 0 ] && bad differential "differential: no stacks tested"
+		dn=$(sed -E "s/^$prefix: ([0-9]+) .*/\1/" <<< "$line")
+		dm=$(sed -E 's/.*, ([0-9]+) differences$/\1/' <<< "$line")
+		[ "$dn" -gt "$dm" ] && ok differential "$name: $((dn - dm)) $unit identical" $((dn - dm))
+		[ "$dm" -gt 0 ] && bad differential "$name: $dm differences (see $res/$base.out and $res/$base/)" "$dm"
+		[ "$dn" -eq 0 ] && [ "$dm" -eq 0 ] && bad differential "$name: no $unit tested"
 		if [ "$dm" -eq 0 ] && [ "$drc" != 0 ]; then
-			bad differential "differential: selftests/diff/guest.sh exited with status ${drc:-?}"
+			bad differential "$name: exited with status ${drc:-?}"
 		fi
 	else
-		bad differential "differential: no result line from selftests/diff/guest.sh (exit status ${drc:-?}; see $res/diff.out)"
-		tail -n 20 "$res/diff.out" 2>/dev/null
+		bad differential "$name: no result line (exit status ${drc:-?}; see $res/$base.out)"
+		tail -n 20 "$res/$base.out" 2>/dev/null
 	fi
-elif [ "$fstype" = rovl ]; then
-	echo "[rovl] note: differential tests not run (no selftests/diff/guest.sh)"
+}
+if [ "$fstype" = rovl ]; then
+	if [ -x selftests/diff/guest.sh ]; then
+		difftest differential diff "differential vs overlay" stacks
+	else
+		echo "[rovl] note: differential tests not run (no selftests/diff/guest.sh)"
+	fi
+	if [ -x selftests/diffops/guest.sh ]; then
+		difftest "differential ops" diffops "differential ops vs overlay" sequences
+	else
+		echo "[rovl] note: differential operation tests not run (no selftests/diffops/guest.sh)"
+	fi
 else
 	echo "[rovl] note: differential tests not run (ROVL_FSTYPE=$fstype)"
 fi

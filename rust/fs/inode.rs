@@ -641,6 +641,44 @@ pub(crate) fn setattr(dentry: &DEntry<Rovl>, attr: &mut Iattr) -> Result {
     Ok(())
 }
 
+/// `ovl_set_acl` / `ovl_set_or_remove_acl`.
+pub(crate) fn set_acl(dentry: &DEntry<Rovl>, acl: Option<&Acl>, acl_type: i32) -> Result {
+    let inode = dentry.inode().ok_or(EIO)?;
+    let ofs = inode.super_block().data();
+    let workdir = ofs.workdir().ok_or(crate::vfs::eopnotsupp())?;
+    let realinode = inode.data().real()?.dentry.inode().ok_or(EIO)?;
+    if !workdir.inode().is_some_and(|w| w.is_posixacl()) || !realinode.can_set_acl() {
+        return Err(crate::vfs::eopnotsupp());
+    }
+    if acl_type == crate::vfs::real::ACL_TYPE_DEFAULT && inode.file_type() != FileType::Dir {
+        return if acl.is_some() { Err(EACCES) } else { Ok(()) };
+    }
+    if !inode.owner_or_capable() {
+        return Err(EPERM);
+    }
+    // The set-group-ID bit the mounter's credentials would keep.
+    if acl_type == crate::vfs::real::ACL_TYPE_ACCESS && inode.acl_kills_sgid() {
+        super::copy_up::copy_up(dentry)?;
+        let up = ofs.upper.as_ref().ok_or(EROFS)?;
+        let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+        let mode = upper.inode().ok_or(EIO)?.mode() & !crate::vfs::S_ISGID;
+        ofs.with_creds(|| up.mnt.want_write().and_then(|wa| wa.chmod(&upper, mode)))?;
+        copyattr(inode);
+    }
+    if acl.is_none() && !inode.data().has_upper() {
+        // Nothing to remove on the lower file: no copy-up.
+        let real = inode.data().real()?;
+        let layer = ofs.layer(real.layer)?;
+        ofs.with_creds(|| layer.mnt.get_acl(&real.dentry, acl_type))?;
+    }
+    super::copy_up::copy_up(dentry)?;
+    let up = ofs.upper.as_ref().ok_or(EROFS)?;
+    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let r = ofs.with_creds(|| up.mnt.want_write().and_then(|wa| wa.set_or_remove_acl(&upper, acl_type, acl)));
+    copyattr(inode);
+    r
+}
+
 /// `ovl_get_link`.
 pub(crate) fn get_link(dentry: Option<&DEntry<Rovl>>, done: &mut DelayedCall) -> Result<LinkTarget> {
     let Some(dentry) = dentry else {
@@ -686,6 +724,10 @@ impl inode::Operations for Rovl {
 
     fn setattr(dentry: &DEntry<Self>, attr: &mut Iattr) -> Result {
         setattr(dentry, attr)
+    }
+
+    fn set_acl(dentry: &DEntry<Self>, acl: Option<&Acl>, acl_type: i32) -> Result {
+        set_acl(dentry, acl, acl_type)
     }
 
     fn create(dir: &INode<Self>, dentry: &Named<'_, Self>, mode: u16, new: NewObject<'_>) -> Result {

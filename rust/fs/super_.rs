@@ -1267,6 +1267,12 @@ impl FileSystem for Rovl {
     fn reconfigure(sb: &SuperBlock<Self>, _ctx: &mut MountCtx, read_only: bool) -> Result {
         let ofs = sb.data();
         if read_only {
+            // Going read-only: the upper file system is synced.
+            if let Some(up) = &ofs.upper {
+                if ofs.should_sync() {
+                    up.mnt.sync_fs()?;
+                }
+            }
             return Ok(());
         }
         if ofs.upper.is_none() || ofs.workdir().is_none() {
@@ -1277,6 +1283,16 @@ impl FileSystem for Rovl {
 
     fn statfs(sb: &SuperBlock<Self>, buf: &mut StatFs) -> Result {
         statfs(sb, buf)
+    }
+
+    /// `ovl_sync_fs`: syncfs(2) syncs the upper file system (not with
+    /// `volatile`), once, in the waiting pass.
+    fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result {
+        let ofs = sb.data();
+        match &ofs.upper {
+            Some(up) if wait && ofs.should_sync() => up.mnt.sync_fs(),
+            _ => Ok(()),
+        }
     }
 
     fn show_options(sb: &SuperBlock<Self>, seq: &SeqFile) -> Result {

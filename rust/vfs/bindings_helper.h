@@ -105,3 +105,4 @@ const int ROVL_ACL_TYPE_ACCESS = ACL_TYPE_ACCESS;
 const int ROVL_ACL_TYPE_DEFAULT = ACL_TYPE_DEFAULT;
 const unsigned int ROVL_O_EXCL = O_EXCL;
 const unsigned int ROVL_O_NOCTTY = O_NOCTTY;
+const unsigned short ROVL_S_ISGID = S_ISGID;

@@ -63,6 +63,11 @@ pub(crate) trait FileSystem:
     /// `statfs(2)`.
     fn statfs(sb: &SuperBlock<Self>, buf: &mut real::StatFs) -> Result;
 
+    /// `sync_fs` (`wait`: the second, waiting pass of syncfs(2)).
+    fn sync_fs(_sb: &SuperBlock<Self>, _wait: bool) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// The mount options for `/proc/mounts`.
     fn show_options(sb: &SuperBlock<Self>, seq: &SeqFile) -> Result;
 
@@ -303,6 +308,7 @@ impl<T: FileSystem> Tables<T> {
         drop_inode: Some(bindings::inode_just_drop),
         statfs: Some(statfs::<T>),
         show_options: Some(show_options::<T>),
+        sync_fs: if T::HAS_SYNC_FS { Some(sync_fs::<T>) } else { None },
         ..super::real::zeroed_super_operations()
     };
 }
@@ -512,4 +518,9 @@ unsafe extern "C" fn fc_parse_monolithic<T: FileSystem>(
 ) -> c_int {
     // SAFETY: `data` is the NUL-terminated mount data (or NULL).
     unsafe { bindings::vfs_parse_monolithic_sep(fc, data, Some(next_opt::<T>)) }
+}
+
+unsafe extern "C" fn sync_fs<T: FileSystem>(sb: *mut bindings::super_block, wait: c_int) -> c_int {
+    // SAFETY: the VFS passes a live super block of ours.
+    from_result(T::sync_fs(unsafe { SuperBlock::<T>::from_raw(sb) }, wait != 0))
 }

@@ -734,3 +734,33 @@ struct file *rovl_h_backing_tmpfile_open(const struct file *user, int flags, str
 
 	return backing_tmpfile_open(user, flags, &path, mode, cred);
 }
+
+bool rovl_h_is_posixacl(const struct inode *inode) { return IS_POSIXACL(inode); }
+bool rovl_h_has_set_acl(const struct inode *inode) { return inode->i_op->set_acl != NULL; }
+bool rovl_h_owner_or_capable(const struct inode *inode) { return inode_owner_or_capable(&nop_mnt_idmap, inode); }
+/* The set-group-ID bit must go with a new access ACL (ovl_set_acl). */
+bool rovl_h_acl_kills_sgid(const struct inode *inode)
+{
+	return (inode->i_mode & S_ISGID) && !in_group_p(inode->i_gid) &&
+	       !capable_wrt_inode_uidgid(&nop_mnt_idmap, inode, CAP_FSETID);
+}
+int rovl_h_remove_acl_name(struct mnt_idmap *idmap, struct dentry *dentry, int type)
+{
+	return vfs_remove_acl(idmap, dentry, posix_acl_xattr_name(type));
+}
+int rovl_h_set_acl_type(struct mnt_idmap *idmap, struct dentry *dentry, int type, struct posix_acl *acl)
+{
+	return vfs_set_acl(idmap, dentry, posix_acl_xattr_name(type), acl);
+}
+
+/* syncfs(2) of a stacking file system: its upper file system. */
+int rovl_h_sync_mnt_sb(struct vfsmount *mnt)
+{
+	struct super_block *sb = mnt->mnt_sb;
+	int ret;
+
+	down_read(&sb->s_umount);
+	ret = sync_filesystem(sb);
+	up_read(&sb->s_umount);
+	return ret;
+}

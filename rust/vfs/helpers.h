@@ -183,6 +183,13 @@ size_t rovl_h_iov_iter_count(const struct iov_iter *iter);
 void rovl_h_inode_lock(struct inode *inode);
 void rovl_h_inode_unlock(struct inode *inode);
 int rovl_h_read_link(struct dentry *dentry, char *buf, int size);
+int rovl_h_sync_mnt_sb(struct vfsmount *mnt);
+bool rovl_h_is_posixacl(const struct inode *inode);
+bool rovl_h_has_set_acl(const struct inode *inode);
+bool rovl_h_owner_or_capable(const struct inode *inode);
+bool rovl_h_acl_kills_sgid(const struct inode *inode);
+int rovl_h_remove_acl_name(struct mnt_idmap *idmap, struct dentry *dentry, int type);
+int rovl_h_set_acl_type(struct mnt_idmap *idmap, struct dentry *dentry, int type, struct posix_acl *acl);
 int rovl_h_finish_tmpfile(struct file *file, struct inode *inode, void *private_data);
 bool rovl_h_file_opened(const struct file *file);
 struct file *rovl_h_backing_tmpfile_open(const struct file *user, int flags, struct vfsmount *mnt,

@@ -172,6 +172,20 @@ impl<T: FileSystem> INode<T> {
         unsafe { bindings::rovl_h_drop_nlink(self.as_ptr()) };
     }
 
+    /// Whether the owner of the inode is the caller, or the caller has
+    /// `CAP_FOWNER` (`inode_owner_or_capable`).
+    pub(crate) fn owner_or_capable(&self) -> bool {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_owner_or_capable(self.as_ptr()) }
+    }
+
+    /// Whether setting an access ACL must drop the set-group-ID bit (the
+    /// caller is not in the group and may not keep it).
+    pub(crate) fn acl_kills_sgid(&self) -> bool {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_acl_kills_sgid(self.as_ptr()) }
+    }
+
     /// `set_nlink`.
     pub(crate) fn set_nlink(&self, n: u32) {
         // SAFETY: the inode is valid.
@@ -572,6 +586,11 @@ pub(crate) trait Operations: Sized {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// `set_acl` of `acl_type` (`None`: remove it).
+    fn set_acl(_dentry: &DEntry<Self>, _acl: Option<&Acl>, _acl_type: i32) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// `rename` with `RENAME_*` `flags`; both parents are locked.
     fn rename(_old: &Named<'_, Self>, _new: &Named<'_, Self>, _flags: u32) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
@@ -649,6 +668,7 @@ impl<T: FileSystem> Tables<T> {
         permission: None,
         get_inode_acl: None,
         get_acl: None,
+        set_acl: None,
         ..Self::COMMON
     };
     const COMMON: bindings::inode_operations = bindings::inode_operations {
@@ -658,6 +678,7 @@ impl<T: FileSystem> Tables<T> {
         get_inode_acl: if T::HAS_GET_INODE_ACL { Some(get_inode_acl::<T>) } else { None },
         get_acl: if T::HAS_GET_ACL { Some(get_acl::<T>) } else { None },
         setattr: if T::HAS_SETATTR { Some(setattr::<T>) } else { None },
+        set_acl: if T::HAS_SET_ACL { Some(set_acl::<T>) } else { None },
         ..super::real::zeroed_inode_operations()
     };
 
@@ -880,4 +901,16 @@ unsafe extern "C" fn rename<T: FileSystem>(
     // names and parents of both dentries are stable.
     let (old, new) = unsafe { (Named::<T>::from_raw(old), Named::<T>::from_raw(new)) };
     from_result(T::rename(&old, &new, flags))
+}
+
+unsafe extern "C" fn set_acl<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    acl: *mut bindings::posix_acl,
+    acl_type: c_int,
+) -> c_int {
+    // SAFETY: the VFS passes a referenced positive dentry of ours (inode
+    // locked) and an ACL it keeps a reference to for the call (or NULL).
+    let borrowed = (!acl.is_null()).then(|| unsafe { Acl::borrowed_raw(acl) });
+    from_result(T::set_acl(unsafe { DEntry::<T>::from_raw(dentry) }, borrowed.as_ref(), acl_type))
 }

@@ -110,6 +110,8 @@ pub(crate) const S_IFMT: u16 = bindings::ROVL_S_IFMT;
 pub(crate) const S_IFDIR: u16 = bindings::ROVL_S_IFDIR;
 /// `S_IFREG`: the mode of a regular file, without permissions.
 pub(crate) const S_IFREG: u16 = bindings::ROVL_S_IFREG;
+/// `S_ISGID`.
+pub(crate) const S_ISGID: u16 = bindings::ROVL_S_ISGID;
 /// `S_IFLNK`: the mode of a symbolic link, without permissions.
 pub(crate) const S_IFLNK_MODE: u16 = bindings::ROVL_S_IFLNK;
 /// `DT_UNKNOWN`: a directory entry of unknown type.

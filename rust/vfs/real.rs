@@ -297,6 +297,13 @@ impl RealInode {
         unsafe { bindings::rovl_h_i_nlink(self.as_ptr()) }
     }
 
+    /// Whether the inode's file system can set POSIX ACLs (`IS_POSIXACL`
+    /// and a `set_acl` operation).
+    pub(crate) fn can_set_acl(&self) -> bool {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_is_posixacl(self.as_ptr()) && bindings::rovl_h_has_set_acl(self.as_ptr()) }
+    }
+
     /// Whether the inode's file system has POSIX ACLs (`IS_POSIXACL`).
     pub(crate) fn is_posixacl(&self) -> bool {
         // SAFETY: the super block is pinned by the inode.
@@ -336,6 +343,13 @@ impl Acl {
 
     pub(super) fn as_ptr(&self) -> *mut bindings::posix_acl {
         self.ptr
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` is an ACL that stays referenced while the value lives.
+    pub(super) unsafe fn borrowed_raw(ptr: *mut bindings::posix_acl) -> Acl {
+        Acl { ptr, owned: false }
     }
 
     /// # Safety

@@ -153,6 +153,12 @@ impl Mount {
         Ok(Mount(mnt))
     }
 
+    /// Syncs the mount's file system (`sync_filesystem` under `s_umount`).
+    pub(crate) fn sync_fs(&self) -> Result {
+        // SAFETY: the mount and its super block are valid.
+        to_result(unsafe { bindings::rovl_h_sync_mnt_sb(self.0.as_ptr()) })
+    }
+
     /// Whether the mount's file system has a writeback error nobody has
     /// seen yet (`errseq_sample` + `errseq_check` on `s_wb_err`).
     pub(crate) fn has_unseen_wb_err(&self) -> bool {
@@ -320,6 +326,17 @@ impl<'a> WriteAccess<'a> {
         }
         // SAFETY: the dentry and ACL are valid; the helper sets a clone.
         to_result(unsafe { bindings::rovl_h_set_acl_clone(self.mnt.idmap(), dentry.as_ptr(), name.as_ptr().cast(), p) })
+    }
+
+    /// `vfs_set_acl` of `acl_type` to `acl`, or `vfs_remove_acl` (`None`).
+    pub(crate) fn set_or_remove_acl(&self, dentry: &RealDentry, acl_type: i32, acl: Option<&Acl>) -> Result {
+        // SAFETY: the dentry and ACL are valid for the call.
+        to_result(unsafe {
+            match acl {
+                Some(a) => bindings::rovl_h_set_acl_type(self.mnt.idmap(), dentry.as_ptr(), acl_type, a.as_ptr()),
+                None => bindings::rovl_h_remove_acl_name(self.mnt.idmap(), dentry.as_ptr(), acl_type),
+            }
+        })
     }
 
     /// Locks both parents for renaming `old_name` in `old_parent` to

@@ -80,6 +80,18 @@ if [ "$fstype" = rovl ] && [ -x selftests/diff/guest.sh ]; then
 	tail -n 5 "$res/diff.out"
 fi
 
+# Operation-sequence differential tests (selftests/diffops/): the same
+# random operations on a stack mounted by overlayfs and one mounted by
+# rovl read-write; last line "differential ops vs overlay: N sequences, M
+# differences".  ROVL_DIFFOPS_SEEDS comes through the environment.
+if [ "$fstype" = rovl ] && [ -x selftests/diffops/guest.sh ]; then
+	echo "== differential operation tests (selftests/diffops/guest.sh)"
+	timeout -k 10 "${ROVL_DIFFOPS_TIMEOUT:-1500}" \
+		selftests/diffops/guest.sh "$ko" "$overlay_ko" "$res/diffops" > "$res/diffops.out" 2>&1
+	echo $? > "$res/diffops.rc"
+	tail -n 5 "$res/diffops.out"
+fi
+
 # Everything must be unmounted by now: a leftover mount keeps the module
 # busy and its objects referenced.  Report it, then unmount it so that the
 # leak scan and the unload still say something.
