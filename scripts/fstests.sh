@@ -27,8 +27,8 @@
 # to; "unknown" for a name check does not know), a line
 # `fstests FS: N passed, N failed, N notrun` per file system (and the counts
 # of the other kinds, if any) and the list of tests that overlay passes and
-# rovl does not.  When check runs no test at all (rovl refuses upperdir for
-# now, so check cannot mount the scratch overlay), its last words follow.
+# rovl does not.  When check runs no test at all (e.g. it cannot mount the
+# scratch overlay), its last words follow.
 #
 # Options:
 #   -f FS       overlay, rovl or both (default both)

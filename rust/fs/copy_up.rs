@@ -493,16 +493,21 @@ pub(crate) fn copy_xattr(ofs: &OvlFs, layer: &Layer, old: &RealDentry, wa: &Writ
             }
             continue;
         }
+        // ovl_do_getxattr into a buffer grown as needed (a buffer of
+        // length 0 would be a size query).
         let n = loop {
-            match layer.mnt.getxattr(old, name, Some(&mut value)) {
-                Ok(n) => break n,
-                Err(e) if e == ERANGE || value.is_empty() => {
-                    let need = layer.mnt.getxattr(old, name, None)?;
-                    if need == 0 {
-                        break 0;
-                    }
-                    value = KVVec::from_elem(0u8, need, GFP_KERNEL)?;
+            if value.is_empty() {
+                let need = layer.mnt.getxattr(old, name, None)?;
+                if need == 0 {
+                    break 0;
                 }
+                value = KVVec::from_elem(0u8, need, GFP_KERNEL)?;
+            }
+            match layer.mnt.getxattr(old, name, Some(value.as_mut_slice())) {
+                Ok(n) if n <= value.len() => break n,
+                Ok(_) => return Err(EIO),
+                // Grown meanwhile: ask again.
+                Err(e) if e == ERANGE => value = KVVec::new(),
                 Err(e) => return Err(e),
             }
         };

@@ -8,7 +8,7 @@
 
 use super::readdir::{self, DirFile};
 use super::Rovl;
-use crate::vfs::file::{self, DirEmitter, File, OpeningFile, ReadIo, SpliceIo, Vma, WriteIo};
+use crate::vfs::file::{self, CopyOp, DirEmitter, File, OpeningFile, ReadIo, SpliceIo, Vma, WriteIo, REMAP_FILE_ADVISORY, REMAP_FILE_DEDUP};
 use crate::vfs::inode::INode;
 use crate::vfs::real::{open_flags, RealFile};
 use crate::vfs::{may, FileType};
@@ -170,6 +170,31 @@ impl file::Operations for Rovl {
 
     fn tmpfile(dir: &INode<Self>, file: &OpeningFile<'_, Self>, mode: u16) -> Result<(kernel::sync::aref::ARef<INode<Self>>, OvlFile)> {
         super::dir::tmpfile(dir, file, mode)
+    }
+
+    /// `ovl_copyfile`: `copy_file_range`, clone and dedupe on the real
+    /// files (a dedupe never copies up: `EPERM` unless both are upper).
+    fn copy_file(file_in: &File<Self>, pos_in: i64, file_out: &File<Self>, pos_out: i64, len: i64, flags: u32, op: CopyOp) -> Result<i64> {
+        if op != CopyOp::Copy && flags & !(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY) != 0 {
+            return Err(EINVAL);
+        }
+        if op == CopyOp::Dedupe && !(file_in.inode().data().has_upper() && file_out.inode().data().has_upper()) {
+            return Err(EPERM);
+        }
+        let inode_out = file_out.inode();
+        let ofs = inode_out.super_block().data();
+        let _g = inode_out.lock_vfs();
+        if op != CopyOp::Dedupe {
+            // Update the mode.
+            super::inode::copyattr(inode_out);
+            file_out.remove_privs()?;
+        }
+        let real_out = reg(file_out)?;
+        let real_in = reg(file_in)?;
+        let r = ofs.with_creds(|| real_out.copy_from(real_in, pos_in, pos_out, len, flags, op));
+        // Update the size.
+        super::inode::copyattr(inode_out);
+        r
     }
 
     /// `ovl_fallocate`.

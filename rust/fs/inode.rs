@@ -13,7 +13,7 @@ use crate::logic::ino;
 use crate::logic::xattr::OvlXattr;
 use crate::vfs::dentry::{DEntry, Named, RevalFlags, Unhashed};
 use crate::vfs::fs::SuperBlock;
-use crate::vfs::inode::{self, attr as iattr, inode_flags, IGet, INode, INodeParams, Iattr, NewObject};
+use crate::vfs::inode::{self, attr as iattr, inode_flags, FileAttr, IGet, INode, INodeParams, Iattr, NewObject};
 use crate::vfs::real::{Acl, DelayedCall, Kstat, LinkTarget, RealDentry};
 use crate::vfs::{may, FileType};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -679,6 +679,61 @@ pub(crate) fn set_acl(dentry: &DEntry<Rovl>, acl: Option<&Acl>, acl_type: i32) -
     r
 }
 
+/// The protection flags overlay.protattr stands for (`OVL_PROT_I_FLAGS_MASK`).
+const PROT_I_FLAGS: u32 = inode_flags::APPEND | inode_flags::IMMUTABLE;
+
+/// `ovl_fileattr_get`: the real inode's, plus the protection flags of the
+/// overlay inode (from overlay.protattr).
+pub(crate) fn fileattr_get(dentry: &DEntry<Rovl>, fa: &mut FileAttr) -> Result {
+    let inode = dentry.inode().ok_or(EIO)?;
+    let ofs = inode.super_block().data();
+    let real = inode.data().real()?;
+    let layer = ofs.layer(real.layer)?;
+    let r = ofs.with_creds(|| layer.mnt.fileattr_get(&real.dentry, fa));
+    fa.add_prot_flags(inode.i_flags());
+    r
+}
+
+/// `ovl_fileattr_set`: after copy-up, the append-only and immutable flags
+/// go to overlay.protattr (`ovl_set_protattr`), the others to the upper
+/// inode.
+pub(crate) fn fileattr_set(dentry: &DEntry<Rovl>, fa: &mut FileAttr) -> Result {
+    super::copy_up::copy_up(dentry)?;
+    let inode = dentry.inode().ok_or(EIO)?;
+    let ofs = inode.super_block().data();
+    let up = ofs.upper.as_ref().ok_or(EROFS)?;
+    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    ofs.with_creds(|| -> Result {
+        let wa = up.mnt.want_write()?;
+        let iflags = fa.prot_flags();
+        let mut v = KVec::new();
+        if iflags & inode_flags::APPEND != 0 {
+            v.push(b'a', GFP_KERNEL)?;
+        }
+        if iflags & inode_flags::IMMUTABLE != 0 {
+            v.push(b'i', GFP_KERNEL)?;
+        }
+        if !v.is_empty() {
+            // Not without xattrs: the flags are never set on the upper inode.
+            ofs.check_setxattr_xerr(&wa, &upper, OvlXattr::Protattr, &v, Some(EPERM))?;
+        } else if inode.i_flags() & PROT_I_FLAGS != 0 {
+            let mut nb = [0u8; 32];
+            match wa.removexattr(&upper, super::util::xattr_name(ofs.xattr_ns(), OvlXattr::Protattr, &mut nb)) {
+                Err(e) if e != crate::vfs::eopnotsupp() && e != crate::vfs::enodata() => return Err(e),
+                _ => {}
+            }
+        }
+        inode.set_i_flags(iflags, PROT_I_FLAGS);
+        fa.clear_prot_flags();
+        wa.fileattr_set(&upper, fa)
+    })?;
+    // The real inode's flags merged with those of overlay.protattr.
+    let real_flags = upper.inode().map_or(0, |i| i.i_flags()) & COPY_I_FLAGS;
+    inode.set_i_flags(real_flags | (inode.i_flags() & PROT_I_FLAGS), COPY_I_FLAGS);
+    copyattr(inode);
+    Ok(())
+}
+
 /// `ovl_get_link`.
 pub(crate) fn get_link(dentry: Option<&DEntry<Rovl>>, done: &mut DelayedCall) -> Result<LinkTarget> {
     let Some(dentry) = dentry else {
@@ -728,6 +783,14 @@ impl inode::Operations for Rovl {
 
     fn set_acl(dentry: &DEntry<Self>, acl: Option<&Acl>, acl_type: i32) -> Result {
         set_acl(dentry, acl, acl_type)
+    }
+
+    fn fileattr_get(dentry: &DEntry<Self>, fa: &mut FileAttr) -> Result {
+        fileattr_get(dentry, fa)
+    }
+
+    fn fileattr_set(dentry: &DEntry<Self>, fa: &mut FileAttr) -> Result {
+        fileattr_set(dentry, fa)
     }
 
     fn create(dir: &INode<Self>, dentry: &Named<'_, Self>, mode: u16, new: NewObject<'_>) -> Result {

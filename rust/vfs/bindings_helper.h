@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_stack.h>
+#include <linux/fileattr.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/posix_acl.h>
@@ -106,3 +107,5 @@ const int ROVL_ACL_TYPE_DEFAULT = ACL_TYPE_DEFAULT;
 const unsigned int ROVL_O_EXCL = O_EXCL;
 const unsigned int ROVL_O_NOCTTY = O_NOCTTY;
 const unsigned short ROVL_S_ISGID = S_ISGID;
+const unsigned int ROVL_REMAP_FILE_DEDUP = REMAP_FILE_DEDUP;
+const unsigned int ROVL_REMAP_FILE_ADVISORY = REMAP_FILE_ADVISORY;

@@ -176,6 +176,21 @@ impl WriteIo {
     }
 }
 
+/// What [`Operations::copy_file`] does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CopyOp {
+    /// `copy_file_range`.
+    Copy = 0,
+    /// A clone (`FICLONE`, `FICLONERANGE`).
+    Clone = 1,
+    /// A dedupe (`FIDEDUPERANGE`).
+    Dedupe = 2,
+}
+
+/// `REMAP_FILE_DEDUP`, `REMAP_FILE_ADVISORY`.
+pub(crate) const REMAP_FILE_DEDUP: u32 = bindings::ROVL_REMAP_FILE_DEDUP;
+pub(crate) const REMAP_FILE_ADVISORY: u32 = bindings::ROVL_REMAP_FILE_ADVISORY;
+
 /// A memory mapping being set up by `mmap`.
 pub(crate) struct Vma(pub(super) *mut bindings::vm_area_struct);
 
@@ -252,6 +267,20 @@ pub(crate) trait Operations: Sized {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// `copy_file_range` (`op` [`CopyOp::Copy`]) and `remap_file_range`
+    /// (clone or dedupe) from `file_in` to `file_out`, both ours.
+    fn copy_file(
+        _file_in: &File<Self>,
+        _pos_in: i64,
+        _file_out: &File<Self>,
+        _pos_out: i64,
+        _len: i64,
+        _flags: u32,
+        _op: CopyOp,
+    ) -> Result<i64> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// `fallocate`.
     fn fallocate(_file: &File<Self>, _mode: i32, _offset: i64, _len: i64) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
@@ -272,6 +301,8 @@ impl<T: FileSystem> Tables<T> {
         splice_write: if T::HAS_SPLICE_WRITE { Some(splice_write::<T>) } else { None },
         fsync: if T::HAS_FSYNC { Some(fsync::<T>) } else { None },
         fallocate: if T::HAS_FALLOCATE { Some(fallocate::<T>) } else { None },
+        copy_file_range: if T::HAS_COPY_FILE { Some(copy_file_range::<T>) } else { None },
+        remap_file_range: if T::HAS_COPY_FILE { Some(remap_file_range::<T>) } else { None },
         ..super::real::zeroed_file_operations()
     };
     const DIR: bindings::file_operations = bindings::file_operations {
@@ -438,5 +469,41 @@ pub(super) unsafe extern "C" fn tmpfile<T: FileSystem>(
             drop(KBox::from_raw(data));
         }
         ret
+    }
+}
+
+unsafe extern "C" fn copy_file_range<T: FileSystem>(
+    file_in: *mut bindings::file,
+    pos_in: i64,
+    file_out: *mut bindings::file,
+    pos_out: i64,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: the VFS calls ->copy_file_range of file_out's operations only
+    // when file_in has the same operations: both are open files of ours.
+    let (fi, fo) = unsafe { (File::<T>::from_raw(file_in), File::<T>::from_raw(file_out)) };
+    let len = i64::try_from(len).unwrap_or(i64::MAX);
+    match T::copy_file(fi, pos_in, fo, pos_out, len, flags, CopyOp::Copy) {
+        Ok(n) => isize::try_from(n).unwrap_or(isize::MAX),
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+unsafe extern "C" fn remap_file_range<T: FileSystem>(
+    file_in: *mut bindings::file,
+    pos_in: i64,
+    file_out: *mut bindings::file,
+    pos_out: i64,
+    len: i64,
+    remap_flags: c_uint,
+) -> i64 {
+    // SAFETY: the VFS remaps only within one super block: both files are
+    // open files of ours.
+    let (fi, fo) = unsafe { (File::<T>::from_raw(file_in), File::<T>::from_raw(file_out)) };
+    let op = if remap_flags & REMAP_FILE_DEDUP != 0 { CopyOp::Dedupe } else { CopyOp::Clone };
+    match T::copy_file(fi, pos_in, fo, pos_out, len, remap_flags, op) {
+        Ok(n) => n,
+        Err(e) => e.to_errno().into(),
     }
 }

@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_stack.h>
+#include <linux/fileattr.h>
 #include <linux/fsverity.h>
 #include <linux/mount.h>
 #include <linux/mutex.h>
@@ -763,4 +764,58 @@ int rovl_h_sync_mnt_sb(struct vfsmount *mnt)
 	ret = sync_filesystem(sb);
 	up_read(&sb->s_umount);
 	return ret;
+}
+
+/* Copy, clone or dedupe between two real files (ovl_copyfile). */
+loff_t rovl_h_copyfile(struct file *in, loff_t pos_in, struct file *out, loff_t pos_out,
+		       loff_t len, unsigned int flags, int op)
+{
+	switch (op) {
+	case 0:
+		return vfs_copy_file_range(in, pos_in, out, pos_out, len, flags);
+	case 1:
+		return vfs_clone_file_range(in, pos_in, out, pos_out, len, flags);
+	default:
+		return vfs_dedupe_file_range_one(in, pos_in, out, pos_out, len, flags);
+	}
+}
+
+/* fileattr (chattr/lsattr) of a real dentry. */
+int rovl_h_fileattr_get(struct dentry *dentry, struct file_kattr *fa)
+{
+	int err = vfs_fileattr_get(dentry, fa);
+
+	return err == -ENOIOCTLCMD ? -ENOTTY : err;
+}
+int rovl_h_fileattr_set(struct mnt_idmap *idmap, struct dentry *dentry, struct file_kattr *fa)
+{
+	return vfs_fileattr_set(idmap, dentry, fa);
+}
+/* The append-only/immutable bits of a fileattr, as S_APPEND/S_IMMUTABLE. */
+unsigned int rovl_h_fa_prot(const struct file_kattr *fa)
+{
+	return (fa->flags & FS_APPEND_FL ? S_APPEND : 0) |
+	       (fa->flags & FS_IMMUTABLE_FL ? S_IMMUTABLE : 0);
+}
+/* Adds (add) or masks out (!add) the protection flags in S_* form. */
+void rovl_h_fa_set_prot(struct file_kattr *fa, unsigned int iflags, bool add)
+{
+	if (!add) {
+		fa->flags &= ~(FS_APPEND_FL | FS_IMMUTABLE_FL);
+		fa->fsx_xflags &= ~(FS_XFLAG_APPEND | FS_XFLAG_IMMUTABLE);
+		return;
+	}
+	if (iflags & S_APPEND) {
+		fa->flags |= FS_APPEND_FL;
+		fa->fsx_xflags |= FS_XFLAG_APPEND;
+	}
+	if (iflags & S_IMMUTABLE) {
+		fa->flags |= FS_IMMUTABLE_FL;
+		fa->fsx_xflags |= FS_XFLAG_IMMUTABLE;
+	}
+}
+unsigned int rovl_h_i_flags(const struct inode *inode) { return READ_ONCE(inode->i_flags); }
+void rovl_h_inode_set_flags(struct inode *inode, unsigned int flags, unsigned int mask)
+{
+	inode_set_flags(inode, flags, mask);
 }

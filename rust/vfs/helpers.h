@@ -183,6 +183,15 @@ size_t rovl_h_iov_iter_count(const struct iov_iter *iter);
 void rovl_h_inode_lock(struct inode *inode);
 void rovl_h_inode_unlock(struct inode *inode);
 int rovl_h_read_link(struct dentry *dentry, char *buf, int size);
+struct file_kattr;
+int rovl_h_fileattr_get(struct dentry *dentry, struct file_kattr *fa);
+int rovl_h_fileattr_set(struct mnt_idmap *idmap, struct dentry *dentry, struct file_kattr *fa);
+unsigned int rovl_h_fa_prot(const struct file_kattr *fa);
+void rovl_h_fa_set_prot(struct file_kattr *fa, unsigned int iflags, bool add);
+unsigned int rovl_h_i_flags(const struct inode *inode);
+void rovl_h_inode_set_flags(struct inode *inode, unsigned int flags, unsigned int mask);
+loff_t rovl_h_copyfile(struct file *in, loff_t pos_in, struct file *out, loff_t pos_out,
+		       loff_t len, unsigned int flags, int op);
 int rovl_h_sync_mnt_sb(struct vfsmount *mnt);
 bool rovl_h_is_posixacl(const struct inode *inode);
 bool rovl_h_has_set_acl(const struct inode *inode);

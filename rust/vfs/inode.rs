@@ -186,6 +186,18 @@ impl<T: FileSystem> INode<T> {
         unsafe { bindings::rovl_h_acl_kills_sgid(self.as_ptr()) }
     }
 
+    /// The inode flags (`i_flags`, `S_*`).
+    pub(crate) fn i_flags(&self) -> u32 {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_i_flags(self.as_ptr()) }
+    }
+
+    /// Sets the inode flags in `mask` to `flags` (`inode_set_flags`).
+    pub(crate) fn set_i_flags(&self, flags: u32, mask: u32) {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_inode_set_flags(self.as_ptr(), flags, mask) };
+    }
+
     /// `set_nlink`.
     pub(crate) fn set_nlink(&self, n: u32) {
         // SAFETY: the inode is valid.
@@ -591,9 +603,47 @@ pub(crate) trait Operations: Sized {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// `fileattr_get` (lsattr, `FS_IOC_FSGETXATTR`).
+    fn fileattr_get(_dentry: &DEntry<Self>, _fa: &mut FileAttr) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `fileattr_set` (chattr, `FS_IOC_FSSETXATTR`).
+    fn fileattr_set(_dentry: &DEntry<Self>, _fa: &mut FileAttr) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// `rename` with `RENAME_*` `flags`; both parents are locked.
     fn rename(_old: &Named<'_, Self>, _new: &Named<'_, Self>, _flags: u32) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The flags of a `fileattr_get`/`fileattr_set` (`struct file_kattr`).
+pub(crate) struct FileAttr(*mut bindings::file_kattr);
+
+impl FileAttr {
+    /// The append-only and immutable flags, as inode flags
+    /// ([`inode_flags::APPEND`], [`inode_flags::IMMUTABLE`]).
+    pub(crate) fn prot_flags(&self) -> u32 {
+        // SAFETY: valid for the operation.
+        unsafe { bindings::rovl_h_fa_prot(self.0) }
+    }
+
+    /// Adds the append-only and immutable flags of inode flags `iflags`.
+    pub(crate) fn add_prot_flags(&mut self, iflags: u32) {
+        // SAFETY: valid for the operation, ours.
+        unsafe { bindings::rovl_h_fa_set_prot(self.0, iflags, true) };
+    }
+
+    /// Clears the append-only and immutable flags.
+    pub(crate) fn clear_prot_flags(&mut self) {
+        // SAFETY: as above.
+        unsafe { bindings::rovl_h_fa_set_prot(self.0, 0, false) };
+    }
+
+    pub(super) fn as_ptr(&mut self) -> *mut bindings::file_kattr {
+        self.0
     }
 }
 
@@ -669,6 +719,8 @@ impl<T: FileSystem> Tables<T> {
         get_inode_acl: None,
         get_acl: None,
         set_acl: None,
+        fileattr_get: None,
+        fileattr_set: None,
         ..Self::COMMON
     };
     const COMMON: bindings::inode_operations = bindings::inode_operations {
@@ -679,6 +731,8 @@ impl<T: FileSystem> Tables<T> {
         get_acl: if T::HAS_GET_ACL { Some(get_acl::<T>) } else { None },
         setattr: if T::HAS_SETATTR { Some(setattr::<T>) } else { None },
         set_acl: if T::HAS_SET_ACL { Some(set_acl::<T>) } else { None },
+        fileattr_get: if T::HAS_FILEATTR_GET { Some(fileattr_get::<T>) } else { None },
+        fileattr_set: if T::HAS_FILEATTR_SET { Some(fileattr_set::<T>) } else { None },
         ..super::real::zeroed_inode_operations()
     };
 
@@ -913,4 +967,19 @@ unsafe extern "C" fn set_acl<T: FileSystem>(
     // locked) and an ACL it keeps a reference to for the call (or NULL).
     let borrowed = (!acl.is_null()).then(|| unsafe { Acl::borrowed_raw(acl) });
     from_result(T::set_acl(unsafe { DEntry::<T>::from_raw(dentry) }, borrowed.as_ref(), acl_type))
+}
+
+unsafe extern "C" fn fileattr_get<T: FileSystem>(dentry: *mut bindings::dentry, fa: *mut bindings::file_kattr) -> c_int {
+    // SAFETY: the VFS passes a referenced positive dentry of ours and the
+    // fileattr to fill.
+    from_result(T::fileattr_get(unsafe { DEntry::<T>::from_raw(dentry) }, &mut FileAttr(fa)))
+}
+
+unsafe extern "C" fn fileattr_set<T: FileSystem>(
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    fa: *mut bindings::file_kattr,
+) -> c_int {
+    // SAFETY: as above; the inode is locked by the VFS.
+    from_result(T::fileattr_set(unsafe { DEntry::<T>::from_raw(dentry) }, &mut FileAttr(fa)))
 }

@@ -297,6 +297,12 @@ impl RealInode {
         unsafe { bindings::rovl_h_i_nlink(self.as_ptr()) }
     }
 
+    /// The inode flags (`i_flags`, `S_*`).
+    pub(crate) fn i_flags(&self) -> u32 {
+        // SAFETY: the inode is valid.
+        unsafe { bindings::rovl_h_i_flags(self.as_ptr()) }
+    }
+
     /// Whether the inode's file system can set POSIX ACLs (`IS_POSIXACL`
     /// and a `set_acl` operation).
     pub(crate) fn can_set_acl(&self) -> bool {
@@ -650,6 +656,12 @@ impl Mount {
             Err(e) if e == ENOENT => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `vfs_fileattr_get` of `dentry` (`ENOTTY` if unsupported).
+    pub(crate) fn fileattr_get(&self, dentry: &RealDentry, fa: &mut super::inode::FileAttr) -> Result {
+        // SAFETY: both are valid for the call.
+        to_result(unsafe { bindings::rovl_h_fileattr_get(dentry.as_ptr(), fa.as_ptr()) })
     }
 
     /// Resolves `path` (relative) from the mount's root, staying beneath it,

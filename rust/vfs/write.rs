@@ -339,6 +339,12 @@ impl<'a> WriteAccess<'a> {
         })
     }
 
+    /// `vfs_fileattr_set` of `dentry`.
+    pub(crate) fn fileattr_set(&self, dentry: &RealDentry, fa: &mut super::inode::FileAttr) -> Result {
+        // SAFETY: both are valid for the call.
+        to_result(unsafe { bindings::rovl_h_fileattr_set(self.mnt.idmap(), dentry.as_ptr(), fa.as_ptr()) })
+    }
+
     /// Locks both parents for renaming `old_name` in `old_parent` to
     /// `new_name` in `new_parent` and looks both up (`start_renaming`).
     pub(crate) fn start_renaming<'b>(
@@ -678,6 +684,18 @@ impl RealFile {
     pub(crate) fn is_on(&self, dentry: &RealDentry) -> bool {
         // SAFETY: the file is valid; its dentry is only compared.
         core::ptr::eq(unsafe { bindings::rovl_h_file_dentry(self.as_ptr()) }, dentry.as_ptr())
+    }
+
+    /// Copies, clones or dedupes `len` bytes from `src` at `pos_in` to this
+    /// file at `pos_out` (`vfs_copy_file_range`, `vfs_clone_file_range`,
+    /// `vfs_dedupe_file_range_one`); the bytes done.
+    pub(crate) fn copy_from(&self, src: &RealFile, pos_in: i64, pos_out: i64, len: i64, flags: u32, op: super::file::CopyOp) -> Result<i64> {
+        // SAFETY: both files are valid.
+        let r = unsafe { bindings::rovl_h_copyfile(src.as_ptr(), pos_in, self.as_ptr(), pos_out, len, flags, op as i32) };
+        if r < 0 {
+            return Err(i32::try_from(r).map_or(EIO, Error::from_errno));
+        }
+        Ok(r)
     }
 
     /// `vfs_fsync_range`.

@@ -6,13 +6,14 @@
 #
 # clears kmemleak's record of the boot, loads the module (its KUnit suites
 # run at load time) and saves their KTAP output, runs selftests/check, then
-# (FSTYPE rovl only, when it exists) the differential tests
-# selftests/diff/guest.sh MODULE.ko OVERLAY_KO /tmp/results/diff, checks that
+# (FSTYPE rovl only, when they exist) the differential tests
+# selftests/diff/guest.sh and selftests/diffops/guest.sh (MODULE.ko
+# OVERLAY_KO /tmp/results/diff[ops]), checks that
 # nothing is left mounted, asks kmemleak for a scan while the module is
 # still loaded (so that its functions have names in the traces), unloads the
 # module and scans again.  Writes into /tmp/results:
-#   ktap.txt, selftests.log, selftests.rc, diff.out (the output of
-#   selftests/diff/guest.sh), diff.rc, mounts-left.txt, rmmod.rc,
+#   ktap.txt, selftests.log, selftests.rc, diff.out and diffops.out (the
+#   testers' output), diff.rc, diffops.rc, mounts-left.txt, rmmod.rc,
 #   kmemleak.txt and kmemleak-rmmod.txt with a .status each ("ok" or what
 #   went wrong).
 # Exit status 0 when every step ran (the results are in the files), else 1.
@@ -69,28 +70,23 @@ fi
 FSTYP=$fstype RESULT_DIR=$res/selftests selftests/check 2>&1 | tee "$res/selftests.log"
 echo "${PIPESTATUS[0]}" > "$res/selftests.rc"
 
-# Differential tests against the in-kernel overlayfs (selftests/diff/); its
-# last line is "differential vs overlay: N stacks, M differences".
-# ROVL_DIFF_SEEDS comes through the environment.
-if [ "$fstype" = rovl ] && [ -x selftests/diff/guest.sh ]; then
-	echo "== differential tests (selftests/diff/guest.sh)"
-	timeout -k 10 "${ROVL_DIFF_TIMEOUT:-900}" \
-		selftests/diff/guest.sh "$ko" "$overlay_ko" "$res/diff" > "$res/diff.out" 2>&1
-	echo $? > "$res/diff.rc"
-	tail -n 5 "$res/diff.out"
-fi
-
-# Operation-sequence differential tests (selftests/diffops/): the same
-# random operations on a stack mounted by overlayfs and one mounted by
-# rovl read-write; last line "differential ops vs overlay: N sequences, M
-# differences".  ROVL_DIFFOPS_SEEDS comes through the environment.
-if [ "$fstype" = rovl ] && [ -x selftests/diffops/guest.sh ]; then
-	echo "== differential operation tests (selftests/diffops/guest.sh)"
-	timeout -k 10 "${ROVL_DIFFOPS_TIMEOUT:-1500}" \
-		selftests/diffops/guest.sh "$ko" "$overlay_ko" "$res/diffops" > "$res/diffops.out" 2>&1
-	echo $? > "$res/diffops.rc"
-	tail -n 5 "$res/diffops.out"
-fi
+# Differential tests against the in-kernel overlayfs (FSTYPE rovl only):
+# selftests/diff/ (stacks read by both; last line "differential vs overlay:
+# N stacks, M differences") and selftests/diffops/ (the same random
+# operations on a stack mounted read-write by each; "differential ops vs
+# overlay: N sequences, M differences").  Their seeds and time limits come
+# through the environment (ROVL_DIFF_SEEDS, ROVL_DIFF_TIMEOUT,
+# ROVL_DIFFOPS_SEEDS, ROVL_DIFFOPS_TIMEOUT).
+# difftest NAME TIMEOUT: runs selftests/NAME/guest.sh into $res/NAME*
+difftest() {
+	[ "$fstype" = rovl ] && [ -x "selftests/$1/guest.sh" ] || return 0
+	echo "== differential tests (selftests/$1/guest.sh)"
+	timeout -k 10 "$2" "selftests/$1/guest.sh" "$ko" "$overlay_ko" "$res/$1" > "$res/$1.out" 2>&1
+	echo $? > "$res/$1.rc"
+	tail -n 5 "$res/$1.out"
+}
+difftest diff "${ROVL_DIFF_TIMEOUT:-900}"
+difftest diffops "${ROVL_DIFFOPS_TIMEOUT:-1500}"
 
 # Everything must be unmounted by now: a leftover mount keeps the module
 # busy and its objects referenced.  Report it, then unmount it so that the
