@@ -77,7 +77,7 @@ fn whiteout(ofs: &OvlFs, wa: &WriteAccess<'_>) -> Result<ARef<RealDentry>> {
     if shared.dentry.is_none() {
         let mut b = [0u8; 16];
         let name = super_::tempname(&mut b);
-        shared.dentry = Some(wa.start_creating(workdir, name)?.whiteout()?);
+        shared.dentry = Some(wa.start_creating(workdir, name)?.vfs_whiteout()?);
     }
     if !shared.no_share {
         let mut b = [0u8; 16];

@@ -754,7 +754,7 @@ int rovl_h_set_acl_type(struct mnt_idmap *idmap, struct dentry *dentry, int type
 	return vfs_set_acl(idmap, dentry, posix_acl_xattr_name(type), acl);
 }
 
-/* syncfs(2) of a stacking file system: its upper file system. */
+/* syncfs(2) of a file system that writes to another: that one is synced. */
 int rovl_h_sync_mnt_sb(struct vfsmount *mnt)
 {
 	struct super_block *sb = mnt->mnt_sb;

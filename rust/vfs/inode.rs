@@ -576,7 +576,7 @@ pub(crate) trait Operations: Sized {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// `setattr` (the overlay inode is locked by the VFS).
+    /// `setattr` (the inode is locked by the VFS).
     fn setattr(_dentry: &DEntry<Self>, _attr: &mut Iattr) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }

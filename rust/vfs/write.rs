@@ -496,8 +496,8 @@ impl Creating<'_> {
         Ok(self.keep())
     }
 
-    /// `vfs_whiteout`: a whiteout (0/0 character device).
-    pub(crate) fn whiteout(self) -> Result<ARef<RealDentry>> {
+    /// `vfs_whiteout`: a 0/0 character device.
+    pub(crate) fn vfs_whiteout(self) -> Result<ARef<RealDentry>> {
         // SAFETY: as above.
         to_result(unsafe { bindings::rovl_h_whiteout(self.wa.mnt.idmap(), self.parent.as_ptr(), self.child.as_ptr()) })?;
         Ok(self.keep())
@@ -595,7 +595,7 @@ impl Drop for Renaming<'_> {
 pub(crate) const RENAME_EXCHANGE: u32 = bindings::ROVL_RENAME_EXCHANGE;
 /// `RENAME_NOREPLACE`.
 pub(crate) const RENAME_NOREPLACE: u32 = bindings::ROVL_RENAME_NOREPLACE;
-/// `WHITEOUT_DEV`: the device number of a whiteout.
+/// `WHITEOUT_DEV`: the device number `vfs_whiteout` gives.
 pub(crate) const WHITEOUT_DEV: u32 = bindings::ROVL_WHITEOUT_DEV;
 
 impl Mount {
