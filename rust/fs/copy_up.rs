@@ -361,7 +361,7 @@ fn copy_up_workdir(c: &Ctx<'_>, destdir: &RealDentry, name: &[u8], origin: Optio
         oi.set(flag::UPPERDATA);
     }
     let is_dir = c.inode.file_type() == FileType::Dir;
-    oi.set_upper(temp);
+    super::inode::inode_update(c.inode, temp);
     if is_dir {
         oi.set(flag::WHITEOUTS);
     }

@@ -547,7 +547,7 @@ pub(crate) fn remove(_dir: &INode<Rovl>, named: &Named<'_, Rovl>, is_dir: bool) 
         if is_dir {
             inode.clear_nlink();
         } else {
-            inode.drop_nlink();
+            inode.drop_nlink_unless_aliased(dentry);
         }
     }
     nlink_end(ofs, dentry, lock);
@@ -784,7 +784,7 @@ fn rename_upper(
             if new_is_dir {
                 ni.clear_nlink();
             } else {
-                ni.drop_nlink();
+                ni.drop_nlink_unless_aliased(new);
             }
         }
     }

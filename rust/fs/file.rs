@@ -150,11 +150,12 @@ impl file::Operations for Rovl {
         let Some(up) = oi.upper() else {
             return Ok(());
         };
-        if datasync && oi.is_merge() {
-            return Ok(());
-        }
         match file.data() {
             OvlFile::Reg(_) => {
+                // The data of a merged file is below: nothing to sync.
+                if datasync && oi.is_merge() {
+                    return Ok(());
+                }
                 if !oi.test(super::inode::flag::UPPERDATA) {
                     // Metadata only in the upper layer: sync that file.
                     let layer = ofs.layer(0)?;

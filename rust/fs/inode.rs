@@ -91,9 +91,9 @@ impl OvlInode {
         self.flags.fetch_and(!f, Ordering::Release);
     }
 
-    /// Sets the upper dentry after a copy-up (`ovl_inode_update`); the
-    /// caller holds the inode's copy-up lock, so it is set once.
-    pub(crate) fn set_upper(&self, dentry: ARef<RealDentry>) {
+    /// Sets the upper dentry after a copy-up; the caller holds the inode's
+    /// copy-up lock, so it is set once.  See [`inode_update`].
+    fn set_upper(&self, dentry: ARef<RealDentry>) {
         self.upper.populate(OvlPath { layer: 0, dentry });
     }
 
@@ -599,6 +599,17 @@ pub(crate) fn permission(inode: &INode<Rovl>, mask: i32) -> Result {
     ofs.with_creds(|| layer.mnt.inode_permission(realinode, mask))
 }
 
+/// `ovl_inode_update`: `inode` was copied up to `upper`; an inode that was
+/// not hashed (a lower hard link whose link copy-up broke) is hashed by its
+/// upper inode now, as a lookup of that upper inode would find it.
+pub(crate) fn inode_update(inode: &INode<Rovl>, upper: ARef<RealDentry>) {
+    let key = upper.inode().map(|i| i.id());
+    inode.data().set_upper(upper);
+    if let Some(key) = key {
+        inode.hash_as(key);
+    }
+}
+
 /// `ovl_copyattr`: owner, mode, times and size of `inode` from its real
 /// inode.
 pub(crate) fn copyattr(inode: &INode<Rovl>) {
@@ -647,7 +658,7 @@ pub(crate) fn set_acl(dentry: &DEntry<Rovl>, acl: Option<&Acl>, acl_type: i32) -
     let ofs = inode.super_block().data();
     let workdir = ofs.workdir().ok_or(crate::vfs::eopnotsupp())?;
     let realinode = inode.data().real()?.dentry.inode().ok_or(EIO)?;
-    if !workdir.inode().is_some_and(|w| w.is_posixacl()) || !realinode.can_set_acl() {
+    if !workdir.inode().is_some_and(|w| w.is_posixacl()) || !realinode.has_set_acl() {
         return Err(crate::vfs::eopnotsupp());
     }
     if acl_type == crate::vfs::real::ACL_TYPE_DEFAULT && inode.file_type() != FileType::Dir {
@@ -671,7 +682,9 @@ pub(crate) fn set_acl(dentry: &DEntry<Rovl>, acl: Option<&Acl>, acl_type: i32) -
         let layer = ofs.layer(real.layer)?;
         ofs.with_creds(|| layer.mnt.get_acl(&real.dentry, acl_type))?;
     }
-    super::copy_up::copy_up(dentry)?;
+    if !inode.data().has_upper() {
+        super::copy_up::copy_up(dentry)?;
+    }
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
     let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
     let r = ofs.with_creds(|| up.mnt.want_write().and_then(|wa| wa.set_or_remove_acl(&upper, acl_type, acl)));

@@ -77,7 +77,9 @@ pub(crate) fn setxattr(dentry: &DEntry<Rovl>, inode: &INode<Rovl>, name: &CStr, 
         let layer = ofs.layer(real.layer)?;
         ofs.with_creds(|| layer.mnt.getxattr(&real.dentry, name, None))?;
     }
-    super::copy_up::copy_up(dentry)?;
+    if !inode.data().has_upper() {
+        super::copy_up::copy_up(dentry)?;
+    }
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
     let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
     let r = ofs.with_creds(|| -> Result {

@@ -426,7 +426,6 @@ void rovl_h_copyattr(struct inode *inode, struct vfsmount *mnt, struct inode *re
 
 unsigned short rovl_h_i_mode(const struct inode *inode) { return READ_ONCE(inode->i_mode); }
 void rovl_h_inc_nlink(struct inode *inode) { inc_nlink(inode); }
-void rovl_h_drop_nlink(struct inode *inode) { if (inode->i_nlink) drop_nlink(inode); }
 void rovl_h_clear_nlink(struct inode *inode) { clear_nlink(inode); }
 void rovl_h_d_instantiate(struct dentry *dentry, struct inode *inode) { d_instantiate(dentry, inode); }
 void rovl_h_d_drop(struct dentry *dentry) { d_drop(dentry); }
@@ -818,4 +817,31 @@ unsigned int rovl_h_i_flags(const struct inode *inode) { return READ_ONCE(inode-
 void rovl_h_inode_set_flags(struct inode *inode, unsigned int flags, unsigned int mask)
 {
 	inode_set_flags(inode, flags, mask);
+}
+
+/* Hashes an inode that was not hashed (new_inode) under hash/key. */
+void rovl_h_insert_inode_hash(struct inode *inode, unsigned long hash)
+{
+	__insert_inode_hash(inode, hash);
+}
+bool rovl_h_inode_unhashed(struct inode *inode) { return inode_unhashed(inode); }
+
+/* drop_nlink, unless that would take the link count of an inode with
+ * another hashed alias than dentry to 0 (a link count out of sync with the
+ * file systems below must not make a live name look unlinked). */
+void rovl_h_drop_nlink_alias(struct inode *inode, struct dentry *dentry)
+{
+	struct dentry *alias;
+	bool other = false;
+
+	spin_lock(&inode->i_lock);
+	for_each_alias(alias, inode) {
+		if (alias != dentry && !d_unhashed(alias)) {
+			other = true;
+			break;
+		}
+	}
+	spin_unlock(&inode->i_lock);
+	if (inode->i_nlink > (other ? 1 : 0))
+		drop_nlink(inode);
 }

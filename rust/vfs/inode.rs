@@ -166,12 +166,6 @@ impl<T: FileSystem> INode<T> {
         unsafe { bindings::rovl_h_inc_nlink(self.as_ptr()) };
     }
 
-    /// `drop_nlink` (unless already 0).
-    pub(crate) fn drop_nlink(&self) {
-        // SAFETY: the inode is valid.
-        unsafe { bindings::rovl_h_drop_nlink(self.as_ptr()) };
-    }
-
     /// Whether the owner of the inode is the caller, or the caller has
     /// `CAP_FOWNER` (`inode_owner_or_capable`).
     pub(crate) fn owner_or_capable(&self) -> bool {
@@ -196,6 +190,27 @@ impl<T: FileSystem> INode<T> {
     pub(crate) fn set_i_flags(&self, flags: u32, mask: u32) {
         // SAFETY: the inode is valid.
         unsafe { bindings::rovl_h_inode_set_flags(self.as_ptr(), flags, mask) };
+    }
+
+    /// Hashes an inode that is not in the inode cache (from
+    /// [`SuperBlock::new_inode`]) under `key`, as [`SuperBlock::iget`]
+    /// would have (`__insert_inode_hash`); nothing if it is hashed.
+    pub(crate) fn hash_as(&self, key: usize) {
+        // SAFETY: the inode is valid.  While unhashed, no iget5 test reads
+        // its key; the insertion (under the hash lock) publishes it.
+        unsafe {
+            if bindings::rovl_h_inode_unhashed(self.as_ptr()) {
+                (*self.outer()).key = key;
+                bindings::rovl_h_insert_inode_hash(self.as_ptr(), key as _);
+            }
+        }
+    }
+
+    /// `drop_nlink`, unless `dentry` is not the inode's only hashed name
+    /// and the count would drop to 0.
+    pub(crate) fn drop_nlink_unless_aliased(&self, dentry: &DEntry<T>) {
+        // SAFETY: both are valid; the helper walks the aliases under i_lock.
+        unsafe { bindings::rovl_h_drop_nlink_alias(self.as_ptr(), dentry.as_ptr()) };
     }
 
     /// `set_nlink`.

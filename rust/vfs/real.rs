@@ -303,11 +303,10 @@ impl RealInode {
         unsafe { bindings::rovl_h_i_flags(self.as_ptr()) }
     }
 
-    /// Whether the inode's file system can set POSIX ACLs (`IS_POSIXACL`
-    /// and a `set_acl` operation).
-    pub(crate) fn can_set_acl(&self) -> bool {
+    /// Whether the inode has a `set_acl` operation.
+    pub(crate) fn has_set_acl(&self) -> bool {
         // SAFETY: the inode is valid.
-        unsafe { bindings::rovl_h_is_posixacl(self.as_ptr()) && bindings::rovl_h_has_set_acl(self.as_ptr()) }
+        unsafe { bindings::rovl_h_has_set_acl(self.as_ptr()) }
     }
 
     /// Whether the inode's file system has POSIX ACLs (`IS_POSIXACL`).
