@@ -77,8 +77,18 @@ fn open_realfile(inode: &INode<Rovl>, file: &OpeningFile<'_, Rovl>, flags: u32) 
 
 /// `ovl_real_file`: the real file to use now: the one opened, or, if the
 /// data was copied up since, the upper file (opened once, with the flags
-/// of the open).
+/// of the open); flags changed by `F_SETFL` since are passed on.
 fn reg(file: &File<Rovl>) -> Result<&RealFile> {
+    let real = reg_file(file)?;
+    // Did the flags change since the open (F_SETFL)?
+    let flags = file.flags();
+    if (flags ^ real.flags()) & !open_flags::NOATIME != 0 {
+        real.change_flags(flags)?;
+    }
+    Ok(real)
+}
+
+fn reg_file(file: &File<Rovl>) -> Result<&RealFile> {
     let r = match file.data() {
         OvlFile::Reg(r) => r,
         OvlFile::Dir(_) => return Err(EISDIR),
@@ -111,6 +121,23 @@ impl file::Operations for Rovl {
         }
     }
 
+    /// `ovl_file_accessed`: after a read or mmap, the change and
+    /// modification times from the upper inode, and the access time to it
+    /// (`touch_atime` calls [`super::inode`]'s `update_time`).
+    fn accessed(file: &File<Self>) {
+        if file.flags() & open_flags::NOATIME != 0 {
+            return;
+        }
+        let inode = file.inode();
+        let Some(up) = inode.data().upper() else {
+            return;
+        };
+        if let Some(real) = up.dentry.inode() {
+            inode.cmtime_from(real);
+        }
+        file.touch_atime();
+    }
+
     /// `ovl_file_end_write`: size and times from the real inode.
     fn end_write(file: &File<Self>) {
         super::inode::copyattr(file.inode());
@@ -139,11 +166,12 @@ impl file::Operations for Rovl {
     }
 
     /// `ovl_fsync` / `ovl_dir_fsync`: the upper file, unless `volatile`
-    /// (a lower file is never synced: it may be on a read-only fs).
+    /// (then the upper file system's writeback error since the mount, if
+    /// any); a lower file is never synced: it may be on a read-only fs.
     fn fsync(file: &File<Self>, start: i64, end: i64, datasync: bool) -> Result {
         let inode = file.inode();
         let ofs = inode.super_block().data();
-        if !ofs.should_sync() {
+        if !ofs.sync_status()? {
             return Ok(());
         }
         let oi = inode.data();
@@ -192,6 +220,12 @@ impl file::Operations for Rovl {
         }
         let real_out = reg(file_out)?;
         let real_in = reg(file_in)?;
+        // Across two mounts, the copy checks read access with the
+        // destination's mounter: the source's is checked here.
+        let ofs_in = file_in.inode().super_block().data();
+        if !core::ptr::eq(ofs_in, ofs) {
+            ofs_in.with_creds(|| real_in.verify_area(false, pos_in, len))?;
+        }
         let r = ofs.with_creds(|| real_out.copy_from(real_in, pos_in, pos_out, len, flags, op));
         // Update the size.
         super::inode::copyattr(inode_out);

@@ -695,6 +695,24 @@ pub(crate) fn set_acl(dentry: &DEntry<Rovl>, acl: Option<&Acl>, acl_type: i32) -
 /// The protection flags overlay.protattr stands for (`OVL_PROT_I_FLAGS_MASK`).
 const PROT_I_FLAGS: u32 = inode_flags::APPEND | inode_flags::IMMUTABLE;
 
+/// `ovl_update_time`: an access time goes to the upper inode, and the
+/// overlay inode takes it from there (change and modification times come
+/// from the upper inode on changes: nothing to do for them).
+fn update_time(inode: &INode<Rovl>, atime: bool, nowait: bool) -> Result {
+    let ofs = inode.super_block().data();
+    let (true, Some(layer), Some(up)) = (atime, &ofs.upper, inode.data().upper()) else {
+        return Ok(());
+    };
+    if nowait {
+        return Err(EAGAIN);
+    }
+    layer.mnt.touch_atime(&up.dentry);
+    if let Some(real) = up.dentry.inode() {
+        inode.atime_from(real);
+    }
+    Ok(())
+}
+
 /// `ovl_fileattr_get`: the real inode's, plus the protection flags of the
 /// overlay inode (from overlay.protattr).
 pub(crate) fn fileattr_get(dentry: &DEntry<Rovl>, fa: &mut FileAttr) -> Result {
@@ -800,6 +818,10 @@ impl inode::Operations for Rovl {
 
     fn fileattr_get(dentry: &DEntry<Self>, fa: &mut FileAttr) -> Result {
         fileattr_get(dentry, fa)
+    }
+
+    fn update_time(inode: &INode<Self>, atime: bool, nowait: bool) -> Result {
+        update_time(inode, atime, nowait)
     }
 
     fn fileattr_set(dentry: &DEntry<Self>, fa: &mut FileAttr) -> Result {

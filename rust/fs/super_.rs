@@ -15,7 +15,7 @@ use crate::logic::xattr::{OvlXattr, XattrNs};
 use crate::vfs::dentry::{self, DEntry};
 use crate::vfs::fs::{FcLog, FileSystem, New, Param, Root, SuperBlock};
 use crate::vfs::real::{AnonDev, Cred, Mount, Path, RealDentry, StatFs};
-use crate::vfs::write::{InUse, WriteAccess};
+use crate::vfs::write::{InUse, WbErrSample, WriteAccess};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::prelude::*;
@@ -81,6 +81,9 @@ pub(crate) struct WorkDirs {
     /// The exclusive-use bits on the upper and work directories, when they
     /// were not in use already.
     _inuse: (Option<InUse>, Option<InUse>),
+    /// The upper file system's writeback error state at mount
+    /// (`ofs->errseq`), for `volatile`'s [`OvlFs::sync_status`].
+    wb_err: WbErrSample,
 }
 
 /// The shared whiteout of the work directory.
@@ -193,6 +196,19 @@ impl OvlFs {
     /// Data is synced on copy-up (`ovl_should_sync`: not `volatile`).
     pub(crate) fn should_sync(&self) -> bool {
         self.config.fsync != options::Fsync::Volatile
+    }
+
+    /// `ovl_sync_status`: whether fsync and syncfs must sync the upper
+    /// layer (not with `volatile`); with `volatile`, the upper file
+    /// system's writeback error since the mount, if any.
+    pub(crate) fn sync_status(&self) -> Result<bool> {
+        if self.should_sync() {
+            return Ok(true);
+        }
+        match (&self.upper, &self._workdirs) {
+            (Some(up), Some(w)) => up.mnt.wb_err_since(w.wb_err).map(|()| false),
+            _ => Ok(false),
+        }
     }
 
     /// Metadata is synced on copy-up too (`fsync=strict`).
@@ -558,7 +574,8 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
     if upper_inuse.is_none() {
         report_in_use(config, "upperdir")?;
     }
-    if config.fsync == options::Fsync::Volatile && mnt.has_unseen_wb_err() {
+    let wb_err = mnt.wb_err_sample();
+    if config.fsync == options::Fsync::Volatile && mnt.wb_err_since(wb_err).is_err() {
         pr_err!("Cannot mount volatile when upperdir has an unseen error. Sync upperdir fs to clear state.\n");
         return Err(EIO);
     }
@@ -665,7 +682,7 @@ fn get_upper(ctx: &mut MountCtx, upath: Path, wpath: Path, cred: &Cred) -> Resul
             has_xwhiteouts: AtomicBool::new(false),
             can_decode_fh,
         },
-        workdirs: WorkDirs { base, work, index: None, tmpfile, _inuse: (upper_inuse, work_inuse) },
+        workdirs: WorkDirs { base, work, index: None, tmpfile, _inuse: (upper_inuse, work_inuse), wb_err },
         noxattr,
         namelen,
         stack_depth: upath.stack_depth(),
@@ -1286,12 +1303,16 @@ impl FileSystem for Rovl {
     }
 
     /// `ovl_sync_fs`: syncfs(2) syncs the upper file system (not with
-    /// `volatile`), once, in the waiting pass.
+    /// `volatile`: `EIO` then if it had a writeback error since the
+    /// mount), once, in the waiting pass.
     fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result {
         let ofs = sb.data();
+        if !ofs.sync_status().map_err(|_| EIO)? || !wait {
+            return Ok(());
+        }
         match &ofs.upper {
-            Some(up) if wait && ofs.should_sync() => up.mnt.sync_fs(),
-            _ => Ok(()),
+            Some(up) => up.mnt.sync_fs(),
+            None => Ok(()),
         }
     }
 

@@ -65,6 +65,18 @@ impl<T: FileSystem> File<T> {
         kernel::error::to_result(unsafe { bindings::rovl_h_file_remove_privs(self.as_ptr()) })
     }
 
+    /// The open flags (`f_flags`; `F_SETFL` changes some).
+    pub(crate) fn flags(&self) -> u32 {
+        // SAFETY: the file is open; the helper reads f_flags once.
+        unsafe { bindings::rovl_h_file_flags(self.as_ptr()) }
+    }
+
+    /// `touch_atime` of the file's path (calls the inode's `update_time`).
+    pub(crate) fn touch_atime(&self) {
+        // SAFETY: the file is open, so is its path.
+        unsafe { bindings::rovl_h_file_touch_atime(self.as_ptr()) };
+    }
+
     /// The file position (`f_pos`), read once.
     pub(crate) fn pos(&self) -> i64 {
         // SAFETY: `f_pos` is an aligned loff_t; the VFS serialises its

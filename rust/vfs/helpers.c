@@ -386,11 +386,63 @@ int rovl_h_encode_inode_fh(struct inode *inode, u32 *fid, int *dwords)
 	return exportfs_encode_inode_fh(inode, (struct fid *)fid, dwords, NULL, 0);
 }
 
-bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt)
+u32 rovl_h_mnt_wb_err_sample(struct vfsmount *mnt)
 {
-	errseq_t since = errseq_sample(&mnt->mnt_sb->s_wb_err);
+	return errseq_sample(&mnt->mnt_sb->s_wb_err);
+}
 
-	return errseq_check(&mnt->mnt_sb->s_wb_err, since) != 0;
+int rovl_h_mnt_wb_err_check(struct vfsmount *mnt, u32 since)
+{
+	return errseq_check(&mnt->mnt_sb->s_wb_err, since);
+}
+
+/* Times: touch_atime of a path, and times copied between inodes. */
+void rovl_h_touch_atime(struct vfsmount *mnt, struct dentry *dentry)
+{
+	struct path path = { .mnt = mnt, .dentry = dentry };
+
+	touch_atime(&path);
+}
+void rovl_h_file_touch_atime(struct file *file) { touch_atime(&file->f_path); }
+void rovl_h_inode_atime_from(struct inode *inode, const struct inode *real)
+{
+	inode_set_atime_to_ts(inode, inode_get_atime(real));
+}
+void rovl_h_inode_cmtime_from(struct inode *inode, const struct inode *real)
+{
+	inode_set_mtime_to_ts(inode, inode_get_mtime(real));
+	inode_set_ctime_to_ts(inode, inode_get_ctime(real));
+}
+
+/*
+ * F_SETFL's flags (those in mask) of another file applied to this one, with
+ * the checks of setfl() (fs/fcntl.c).
+ */
+int rovl_h_file_change_flags(struct file *file, unsigned int flags, unsigned int mask)
+{
+	struct inode *inode = file_inode(file);
+	int err;
+
+	flags &= mask;
+	if (((flags ^ file->f_flags) & O_APPEND) && IS_APPEND(inode))
+		return -EPERM;
+	if ((flags & O_DIRECT) && !(file->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	if (file->f_op->check_flags) {
+		err = file->f_op->check_flags(flags);
+		if (err)
+			return err;
+	}
+	spin_lock(&file->f_lock);
+	file->f_flags = (file->f_flags & ~mask) | flags;
+	file->f_iocb_flags = iocb_flags(file);
+	spin_unlock(&file->f_lock);
+	return 0;
+}
+
+int rovl_h_rw_verify_area(bool write, struct file *file, loff_t pos, loff_t len)
+{
+	return rw_verify_area(write ? WRITE : READ, file, &pos, (size_t)len);
 }
 
 void rovl_h_generic_fill_statx_attr(struct inode *inode, struct kstat *stat)

@@ -111,7 +111,14 @@ void rovl_h_uuid_gen(u8 *out);
 void rovl_h_super_set_uuid(struct super_block *sb, const u8 *uuid);
 bool rovl_h_d_is_remote(const struct dentry *dentry);
 int rovl_h_encode_inode_fh(struct inode *inode, u32 *fid, int *dwords);
-bool rovl_h_mnt_has_unseen_wb_err(struct vfsmount *mnt);
+u32 rovl_h_mnt_wb_err_sample(struct vfsmount *mnt);
+int rovl_h_mnt_wb_err_check(struct vfsmount *mnt, u32 since);
+void rovl_h_touch_atime(struct vfsmount *mnt, struct dentry *dentry);
+void rovl_h_file_touch_atime(struct file *file);
+void rovl_h_inode_atime_from(struct inode *inode, const struct inode *real);
+void rovl_h_inode_cmtime_from(struct inode *inode, const struct inode *real);
+int rovl_h_file_change_flags(struct file *file, unsigned int flags, unsigned int mask);
+int rovl_h_rw_verify_area(bool write, struct file *file, loff_t pos, loff_t len);
 struct kstat;
 void rovl_h_generic_fill_statx_attr(struct inode *inode, struct kstat *stat);
 

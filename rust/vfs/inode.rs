@@ -160,6 +160,18 @@ impl<T: FileSystem> INode<T> {
         unsafe { bindings::rovl_h_copyattr(self.as_ptr(), mnt.0.as_ptr(), real.as_ptr()) };
     }
 
+    /// Sets the access time to `real`'s.
+    pub(crate) fn atime_from(&self, real: &RealInode) {
+        // SAFETY: both inodes are valid; times are set as the VFS sets them.
+        unsafe { bindings::rovl_h_inode_atime_from(self.as_ptr(), real.as_ptr()) };
+    }
+
+    /// Sets the modification and change times to `real`'s.
+    pub(crate) fn cmtime_from(&self, real: &RealInode) {
+        // SAFETY: both inodes are valid; times are set as the VFS sets them.
+        unsafe { bindings::rovl_h_inode_cmtime_from(self.as_ptr(), real.as_ptr()) };
+    }
+
     /// `inc_nlink`.
     pub(crate) fn inc_nlink(&self) {
         // SAFETY: the inode is valid.
@@ -618,6 +630,12 @@ pub(crate) trait Operations: Sized {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// `update_time` of the access time (`atime`) or of the change and
+    /// modification times, not waiting if `nowait` (`IOCB_NOWAIT`).
+    fn update_time(_inode: &INode<Self>, _atime: bool, _nowait: bool) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// `fileattr_get` (lsattr, `FS_IOC_FSGETXATTR`).
     fn fileattr_get(_dentry: &DEntry<Self>, _fa: &mut FileAttr) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
@@ -748,6 +766,7 @@ impl<T: FileSystem> Tables<T> {
         set_acl: if T::HAS_SET_ACL { Some(set_acl::<T>) } else { None },
         fileattr_get: if T::HAS_FILEATTR_GET { Some(fileattr_get::<T>) } else { None },
         fileattr_set: if T::HAS_FILEATTR_SET { Some(fileattr_set::<T>) } else { None },
+        update_time: if T::HAS_UPDATE_TIME { Some(update_time::<T>) } else { None },
         ..super::real::zeroed_inode_operations()
     };
 
@@ -982,6 +1001,12 @@ unsafe extern "C" fn set_acl<T: FileSystem>(
     // locked) and an ACL it keeps a reference to for the call (or NULL).
     let borrowed = (!acl.is_null()).then(|| unsafe { Acl::borrowed_raw(acl) });
     from_result(T::set_acl(unsafe { DEntry::<T>::from_raw(dentry) }, borrowed.as_ref(), acl_type))
+}
+
+unsafe extern "C" fn update_time<T: FileSystem>(inode: *mut bindings::inode, ty: bindings::fs_update_time, flags: c_uint) -> c_int {
+    // SAFETY: the VFS passes one of our inodes, referenced for the call.
+    let inode = unsafe { INode::<T>::from_raw(inode) };
+    from_result(T::update_time(inode, ty == bindings::fs_update_time_FS_UPD_ATIME, flags & bindings::ROVL_IOCB_NOWAIT != 0))
 }
 
 unsafe extern "C" fn fileattr_get<T: FileSystem>(dentry: *mut bindings::dentry, fa: *mut bindings::file_kattr) -> c_int {

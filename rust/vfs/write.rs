@@ -159,11 +159,24 @@ impl Mount {
         to_result(unsafe { bindings::rovl_h_sync_mnt_sb(self.0.as_ptr()) })
     }
 
-    /// Whether the mount's file system has a writeback error nobody has
-    /// seen yet (`errseq_sample` + `errseq_check` on `s_wb_err`).
-    pub(crate) fn has_unseen_wb_err(&self) -> bool {
+    /// A sample of the mount's file system writeback error state
+    /// (`errseq_sample` of `s_wb_err`), for [`Mount::wb_err_since`].
+    pub(crate) fn wb_err_sample(&self) -> WbErrSample {
         // SAFETY: the mount and its super block are valid.
-        unsafe { bindings::rovl_h_mnt_has_unseen_wb_err(self.0.as_ptr()) }
+        WbErrSample(unsafe { bindings::rovl_h_mnt_wb_err_sample(self.0.as_ptr()) })
+    }
+
+    /// The writeback error of the mount's file system since `since`, if
+    /// any (`errseq_check`).
+    pub(crate) fn wb_err_since(&self, since: WbErrSample) -> Result {
+        // SAFETY: the mount and its super block are valid.
+        to_result(unsafe { bindings::rovl_h_mnt_wb_err_check(self.0.as_ptr(), since.0) })
+    }
+
+    /// `touch_atime` of `dentry` on this mount.
+    pub(crate) fn touch_atime(&self, dentry: &RealDentry) {
+        // SAFETY: the mount and the dentry are valid.
+        unsafe { bindings::rovl_h_touch_atime(self.0.as_ptr(), dentry.as_ptr()) };
     }
 
     /// Write access to the mount (`mnt_want_write`), held until the guard
@@ -636,6 +649,8 @@ impl RealFile {
         if unsafe { bindings::rovl_h_clone_file_range(src.as_ptr(), self.as_ptr(), len) } == len {
             return Ok(());
         }
+        src.verify_area(false, 0, len)?;
+        self.verify_area(true, 0, len)?;
         // SAFETY: the file is valid.
         let mut skip_hole = unsafe { bindings::rovl_h_file_can_lseek(src.as_ptr()) };
         let (mut old_pos, mut new_pos, mut data_pos) = (0i64, 0i64, -1i64);
@@ -698,6 +713,20 @@ impl RealFile {
         Ok(r)
     }
 
+    /// Applies the `F_SETFL` flags of `flags` (`O_APPEND`, `O_NONBLOCK`,
+    /// `O_DIRECT`) to this file, with `setfl`'s checks.
+    pub(crate) fn change_flags(&self, flags: u32) -> Result {
+        // SAFETY: the file is valid; the helper takes f_lock.
+        to_result(unsafe { bindings::rovl_h_file_change_flags(self.as_ptr(), flags, bindings::ROVL_O_SETFL_PASSED) })
+    }
+
+    /// `rw_verify_area` of `len` bytes at `pos` (file locks, the LSM and
+    /// fsnotify's pre-content hooks), for a read or a `write`.
+    pub(crate) fn verify_area(&self, write: bool, pos: i64, len: i64) -> Result {
+        // SAFETY: the file is valid.
+        to_result(unsafe { bindings::rovl_h_rw_verify_area(write, self.as_ptr(), pos, len) })
+    }
+
     /// `vfs_fsync_range`.
     pub(crate) fn fsync(&self, start: i64, end: i64, datasync: bool) -> Result {
         // SAFETY: the file is valid.
@@ -710,6 +739,10 @@ impl RealFile {
         to_result(unsafe { bindings::rovl_h_fallocate(self.as_ptr(), mode, offset, len) })
     }
 }
+
+/// A file system's writeback error state at one time ([`Mount::wb_err_sample`]).
+#[derive(Clone, Copy)]
+pub(crate) struct WbErrSample(u32);
 
 /// Write access to an inode ([`super::real::RealInode::get_write_access`]).
 pub(crate) struct InodeWriteAccess<'a>(&'a super::real::RealInode);
