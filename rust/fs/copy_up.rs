@@ -25,16 +25,18 @@ use super::super_::{OvlFs, Layer};
 use super::util::CBuf;
 use super::Rovl;
 use crate::logic::fh;
+use crate::logic::metacopy;
 use crate::logic::options::Verity;
 use crate::logic::xattr::{self as lx, OvlXattr};
 use crate::vfs::dentry::DEntry;
-use crate::vfs::inode::INode;
+use crate::vfs::inode::{inode_flags, FileAttrBuf, INode};
 use crate::vfs::real::{
-    open_flags, Kstat, RealDentry, RealFile, RealInode, ACL_TYPE_ACCESS, ACL_TYPE_DEFAULT, STATX_BASIC_STATS,
+    open_flags, Cred, Kstat, RealDentry, RealFile, RealInode, ACL_TYPE_ACCESS, ACL_TYPE_DEFAULT, STATX_BASIC_STATS,
     STATX_TIMES,
 };
 use crate::vfs::write::WriteAccess;
 use crate::vfs::FileType;
+use core::cell::Cell;
 use core::ffi::CStr;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
@@ -103,25 +105,51 @@ fn set_nlink_common(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>, real
 
 /// `ovl_set_nlink_upper`.
 pub(crate) fn set_nlink_upper(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>) -> Result {
-    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upper = inode.data().upper_dentry()?;
     set_nlink_common(ofs, wa, inode, &upper, &upper, b'U')
 }
 
 /// `ovl_set_nlink_lower`.
 fn set_nlink_lower(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>) -> Result {
-    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upper = inode.data().upper_dentry()?;
     let lower = inode.data().lowers().first().ok_or(EIO)?.dentry.clone();
     set_nlink_common(ofs, wa, inode, &lower, &upper, b'L')
 }
 
 /// `ovl_need_meta_copy_up`: only the metadata goes up.
-fn need_meta_copy_up(ofs: &OvlFs, ft: FileType, flags: u32) -> bool {
-    ofs.config.metacopy
-        && ft == FileType::Reg
-        && !open_flags_need_data(flags)
-        // verity=require: overlayfs falls back to a full copy unless the
-        // data has fs-verity; rovl always copies the data then.
-        && ofs.config.verity != Verity::Require
+fn need_meta_copy_up(ofs: &OvlFs, inode: &INode<Rovl>, ft: FileType, flags: u32) -> bool {
+    if !ofs.config.metacopy || ft != FileType::Reg || open_flags_need_data(flags) {
+        return false;
+    }
+    // verity=require: a full copy unless the data has fs-verity.
+    if ofs.config.verity == Verity::Require {
+        let mut buf = [0u8; metacopy::DIGEST_MAX];
+        return inode.data().lowerdata().is_some_and(|data| {
+            ofs.with_creds(|| super::namei::verity_digest(ofs, data, &mut buf)).is_ok_and(|d| d.is_some())
+        });
+    }
+    true
+}
+
+/// `ovl_get_verity_digest`: the fs-verity digest of the data to record in
+/// the metacopy xattr (with `verity=on` or `verity=require`, which needs
+/// one).
+fn metacopy_digest<'b>(c: &Ctx<'_>, buf: &'b mut [u8; metacopy::DIGEST_MAX]) -> Result<Option<metacopy::Digest<'b>>> {
+    let ofs = c.ofs;
+    if ofs.config.verity == Verity::Off || FileType::of_mode(c.stat.mode()) != FileType::Reg {
+        return Ok(None);
+    }
+    let data = c.inode.data().lowerdata().ok_or(EIO)?;
+    let warn = |msg: &str| data.dentry.with_name(|n| warn_rl!("lower file '{}' {}\n", kernel::str::BStr::from_bytes(n), msg));
+    let digest = super::namei::verity_digest(ofs, data, buf).map_err(|_| {
+        warn("failed to load fs-verity info");
+        EIO
+    })?;
+    if digest.is_none() && ofs.config.verity == Verity::Require {
+        warn("has no fs-verity digest");
+        return Err(EIO);
+    }
+    Ok(digest)
 }
 
 /// What one copy-up works with (`struct ovl_copy_up_ctx`).
@@ -139,6 +167,8 @@ struct Ctx<'a> {
     destdir: ARef<RealDentry>,
     workdir: &'a RealDentry,
     metacopy: bool,
+    /// The metacopy xattr written has an fs-verity digest.
+    metacopy_digest: Cell<bool>,
     metadata_fsync: bool,
 }
 
@@ -211,7 +241,7 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
         return Err(EOVERFLOW);
     }
     let ft = FileType::of_mode(stat.mode());
-    let destdir = pinode.data().upper().ok_or(EIO)?.dentry.clone();
+    let destdir = pinode.data().upper_dentry()?;
     let mut pstat = Kstat::new();
     upper.mnt.getattr(&destdir, &mut pstat, STATX_TIMES, 0)?;
     if flags & open_flags::TRUNC != 0 {
@@ -234,7 +264,8 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
         link,
         destdir,
         workdir,
-        metacopy: need_meta_copy_up(ofs, ft, flags),
+        metacopy: need_meta_copy_up(ofs, inode, ft, flags),
+        metacopy_digest: Cell::new(false),
         metadata_fsync: ofs.should_sync_metadata() && matches!(ft, FileType::Reg | FileType::Dir),
     };
     // ovl_copy_up_start: one copy-up per inode at a time; another may
@@ -262,7 +293,7 @@ fn link_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
     let wa = c.upper.mnt.want_write()?;
     super::namei::set_impure(ofs, &wa, c.parent)?;
     set_nlink_lower(ofs, &wa, c.inode)?;
-    let upper = c.inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upper = c.inode.data().upper_dentry()?;
     let mut nb = [0u8; 256];
     let name = dentry.name_copy(&mut nb)?;
     let linked = wa.start_creating(&c.destdir, name)?.link(&upper)?;
@@ -297,7 +328,13 @@ fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
         super::namei::set_impure(c.ofs, &wa, c.parent)?;
         (c.destdir.clone(), dentry.name_copy(&mut nb)?)
     };
-    copy_up_workdir(c, &destdir, name, origin.then_some(origin_fh.as_deref()))?;
+    let origin = origin.then_some(origin_fh.as_deref());
+    // O_TMPFILE for a regular file where the upper file system has it.
+    if ft == FileType::Reg && c.ofs.tmpfile() {
+        copy_up_tmpfile(c, dentry, &destdir, name, origin)?;
+    } else {
+        copy_up_workdir(c, dentry, &destdir, name, origin)?;
+    }
     if to_index {
         c.inode.data().set(flag::INDEX);
     }
@@ -315,13 +352,60 @@ fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
     Ok(())
 }
 
+/// `ovl_copy_up_tmpfile`: a regular file is copied into an unnamed
+/// temporary file of the work directory (`O_TMPFILE`), linked into place
+/// once complete: an interrupted copy-up leaves nothing behind.
+fn copy_up_tmpfile(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
+    // ovl_prep_cu_creds: the tmpfile is made with the LSM's credentials,
+    // if it has some, else with the mounter's (the current ones).
+    let lsm_cred = Cred::for_copy_up(dentry)?;
+    let tmpfile = {
+        let cred = lsm_cred.as_ref().unwrap_or(&c.ofs.creator_cred);
+        let _lsm = lsm_cred.as_ref().map(|cr| cr.override_creds());
+        let wa = c.upper.mnt.want_write()?;
+        wa.tmpfile(c.workdir, c.stat.mode(), cred)?
+    };
+    let temp = tmpfile.dentry();
+    if !c.metacopy && c.stat.size() != 0 {
+        copy_up_file(c, &tmpfile, c.stat.size(), !c.metadata_fsync)?;
+    }
+    let wa = c.upper.mnt.want_write()?;
+    copy_up_metadata(c, &wa, &temp, origin)?;
+    wa.start_creating(destdir, name)?.link(&temp)?;
+    copied_up(c, temp);
+    Ok(())
+}
+
+/// The inode's state once its copy `upper` is in place.
+fn copied_up(c: &Ctx<'_>, upper: ARef<RealDentry>) {
+    let oi = c.inode.data();
+    if c.metacopy_digest.get() {
+        oi.set(flag::HAS_DIGEST);
+    } else {
+        oi.clear(flag::HAS_DIGEST);
+    }
+    oi.clear(flag::VERIFIED_DIGEST);
+    if !c.metacopy {
+        oi.set(flag::UPPERDATA);
+    }
+    let is_dir = c.inode.file_type() == FileType::Dir;
+    super::inode::inode_update(c.inode, upper);
+    if is_dir {
+        oi.set(flag::WHITEOUTS);
+    }
+}
+
 /// `ovl_copy_up_workdir`: the copy is made in the work directory and
 /// renamed into place once complete.  `origin`: the origin file handle to
 /// record (`Some(None)`: a null one, for a lower layer without file
 /// handles).
-fn copy_up_workdir(c: &Ctx<'_>, destdir: &RealDentry, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
+fn copy_up_workdir(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
     let ofs = c.ofs;
+    // ovl_prepare_copy_up_creds: an LSM may want the copy created with
+    // credentials of its own.
+    let lsm_cred = Cred::for_copy_up(dentry)?;
     let temp = {
+        let _lsm = lsm_cred.as_ref().map(|cr| cr.override_creds());
         let wa = c.upper.mnt.want_write()?;
         let cattr = super::dir::CAttr {
             // The mode cannot be set at creation (umask): set afterwards.
@@ -354,17 +438,7 @@ fn copy_up_workdir(c: &Ctx<'_>, destdir: &RealDentry, name: &[u8], origin: Optio
         let _ = super::super_::cleanup(&wa, c.workdir, &temp);
         return Err(e);
     }
-    let oi = c.inode.data();
-    oi.clear(flag::HAS_DIGEST);
-    oi.clear(flag::VERIFIED_DIGEST);
-    if !c.metacopy {
-        oi.set(flag::UPPERDATA);
-    }
-    let is_dir = c.inode.file_type() == FileType::Dir;
-    super::inode::inode_update(c.inode, temp);
-    if is_dir {
-        oi.set(flag::WHITEOUTS);
-    }
+    copied_up(c, temp);
     Ok(())
 }
 
@@ -397,6 +471,10 @@ fn copy_up_file(c: &Ctx<'_>, new_file: &RealFile, len: i64, datasync: bool) -> R
 fn copy_up_metadata(c: &Ctx<'_>, wa: &WriteAccess<'_>, temp: &RealDentry, origin: Option<Option<&[u8]>>) -> Result {
     let ofs = c.ofs;
     copy_xattr(ofs, c.lower_layer, c.lower, wa, temp)?;
+    let ft = FileType::of_mode(c.stat.mode());
+    if c.inode.i_flags() & FATTR_I_FLAGS != 0 && matches!(ft, FileType::Reg | FileType::Dir) {
+        copy_fileattr(c, wa, temp)?;
+    }
     if let Some(fh) = origin {
         // ovl_set_origin_fh: EPERM (user.* xattrs on a special file) is
         // not an error.
@@ -406,9 +484,13 @@ fn copy_up_metadata(c: &Ctx<'_>, wa: &WriteAccess<'_>, temp: &RealDentry, origin
         }
     }
     if c.metacopy {
-        // ovl_set_metacopy_xattr: no digest (fs-verity digests are not
-        // recorded yet), so an empty value.
-        ofs.check_setxattr_xerr(wa, temp, OvlXattr::Metacopy, &[], Some(crate::vfs::eopnotsupp()))?;
+        // ovl_set_metacopy_xattr: empty without a digest.
+        let mut buf = [0u8; metacopy::DIGEST_MAX];
+        let digest = metacopy_digest(c, &mut buf)?;
+        let mut v = [0u8; metacopy::MAX_SIZE];
+        let n = metacopy::encode(&mut v, digest.as_ref()).ok_or(EIO)?;
+        c.metacopy_digest.set(digest.is_some());
+        ofs.check_setxattr_xerr(wa, temp, OvlXattr::Metacopy, v.get(..n).unwrap_or(&[]), Some(crate::vfs::eopnotsupp()))?;
     }
     let is_reg = FileType::of_mode(c.stat.mode()) == FileType::Reg;
     wa.set_stat_attrs(temp, &c.stat, is_reg, true)?;
@@ -417,6 +499,51 @@ fn copy_up_metadata(c: &Ctx<'_>, wa: &WriteAccess<'_>, temp: &RealDentry, origin
         f.fsync(0, i64::MAX, false)?;
     }
     Ok(())
+}
+
+/// The inode flags that come from fileattr flags (`OVL_FATTR_I_FLAGS_MASK`).
+const FATTR_I_FLAGS: u32 = super::inode::PROT_I_FLAGS | inode_flags::SYNC | inode_flags::NOATIME;
+
+/// `ovl_copy_fileattr`: the lower inode's append-only and immutable flags
+/// go to overlay.protattr of `temp`, its sync and noatime flags to `temp`
+/// itself (a file system without fileattr is no error).
+fn copy_fileattr(c: &Ctx<'_>, wa: &WriteAccess<'_>, temp: &RealDentry) -> Result {
+    let no_fileattr = |e: Error| e == ENOTTY || e == EINVAL;
+    let mut old = FileAttrBuf::new();
+    match old.with(|fa| c.lower_layer.mnt.fileattr_get(c.lower, fa)) {
+        Err(e) if no_fileattr(e) => return Ok(()),
+        Err(e) => {
+            pr_warn!("failed to retrieve lower fileattr (err={})\n", e.to_errno());
+            return Err(e);
+        }
+        Ok(()) => {}
+    }
+    let prot = old.with(|fa| fa.prot_flags());
+    if prot != 0 {
+        match super::inode::set_protattr(c.ofs, wa, c.inode, temp, prot) {
+            Err(e) if e == EPERM => kernel::pr_warn_once!("copying fileattr: no xattr on upper\n"),
+            r => r?,
+        }
+    }
+    if !old.with(|fa| fa.has_sync_noatime()) {
+        return Ok(());
+    }
+    let mut new = FileAttrBuf::new();
+    match new.with(|fa| c.upper.mnt.fileattr_get(temp, fa)) {
+        Err(e) if no_fileattr(e) => {
+            kernel::pr_warn_once!("copying fileattr: no support on upper\n");
+            return Ok(());
+        }
+        Err(e) => {
+            pr_warn!("failed to retrieve upper fileattr (err={})\n", e.to_errno());
+            return Err(e);
+        }
+        Ok(()) => {}
+    }
+    old.with(|o| new.with(|n| {
+        n.copy_sync_noatime(o);
+        wa.fileattr_set(temp, n)
+    }))
 }
 
 /// `ovl_copy_up_meta_inode_data`: the data of a file copied up metadata
@@ -482,6 +609,9 @@ pub(crate) fn copy_xattr(ofs: &OvlFs, layer: &Layer, old: &RealDentry, wa: &Writ
         let name = CStr::from_bytes_with_nul(with_nul).map_err(|_| EIO)?;
         let nb = name.to_bytes();
         if lx::is_private(nb, ns) {
+            continue;
+        }
+        if !old.lsm_copy_up_xattr(name)? {
             continue;
         }
         if nb == b"system.posix_acl_access" || nb == b"system.posix_acl_default" {

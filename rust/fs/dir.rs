@@ -159,8 +159,7 @@ fn pure_upper(dentry: &DEntry<Rovl>) -> bool {
 
 /// `ovl_matches_upper`.
 fn matches_upper(dentry: &DEntry<Rovl>, upper: &RealDentry) -> bool {
-    let id = |d: &RealDentry| d.inode().map(|i| i.id());
-    upper_of(dentry).is_some_and(|u| id(&u).is_some() && id(&u) == id(upper))
+    upper_of(dentry).is_some_and(|u| u.same_inode(upper))
 }
 
 /// `ovl_allow_offline_changes`.
@@ -215,7 +214,7 @@ fn nlink_end(ofs: &OvlFs, dentry: &DEntry<Rovl>, lock: crate::vfs::inode::INodeL
 fn cleanup_index(ofs: &OvlFs, inode: &INode<Rovl>) -> Result {
     let oi = inode.data();
     let lower = oi.lowers().first().ok_or(EIO)?;
-    let upper = oi.upper().ok_or(EIO)?.dentry.clone();
+    let upper = oi.upper_dentry()?;
     let indexdir = ofs.indexdir().ok_or(EIO)?;
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
     let name = super::namei::index_name_of(ofs, ofs.layer(lower.layer)?, &lower.dentry)?.ok_or(EIO)?;
@@ -258,7 +257,7 @@ fn instantiate(named: &Named<'_, Rovl>, newdentry: ARef<RealDentry>, hardlink: O
 
 /// `ovl_create_upper`.
 fn create_upper(ofs: &OvlFs, wa: &WriteAccess<'_>, named: &Named<'_, Rovl>, parent: &INode<Rovl>, attr: &CAttr<'_>, hardlink: Option<&INode<Rovl>>) -> Result {
-    let upperdir = parent.data().upper().ok_or(EIO)?.dentry.clone();
+    let upperdir = parent.data().upper_dentry()?;
     let newdentry = create_real(wa.start_creating(&upperdir, named.name())?, attr)?;
     if parent.data().is_merge() && newdentry.can_lookup() && !allow_offline_changes(ofs) {
         // Only an optimisation: may fail.
@@ -278,7 +277,7 @@ fn create_upper(ofs: &OvlFs, wa: &WriteAccess<'_>, named: &Named<'_, Rovl>, pare
 fn create_over_whiteout(ofs: &OvlFs, wa: &WriteAccess<'_>, named: &Named<'_, Rovl>, parent: &INode<Rovl>, attr: &CAttr<'_>, hardlink: Option<&INode<Rovl>>, acls: Option<(Acl, Acl)>) -> Result {
     let workdir = ofs.workdir().ok_or(EROFS)?;
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let upperdir = parent.data().upper().ok_or(EIO)?.dentry.clone();
+    let upperdir = parent.data().upper_dentry()?;
     let upper = up.mnt.lookup_unlocked(&upperdir, named.name())?;
     if upper.inode().is_none() || !ofs.is_whiteout(up, &upper) {
         return Err(crate::vfs::estale());
@@ -385,7 +384,7 @@ pub(crate) fn tmpfile(dir: &INode<Rovl>, file: &crate::vfs::file::OpeningFile<'_
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
     let _wa = up.mnt.want_write()?;
     let (mode, owner) = dir.new_child_owner(mode);
-    let parent_upper = dir.data().upper().ok_or(EIO)?.dentry.clone();
+    let parent_upper = dir.data().upper_dentry()?;
     // O_NOATIME is fine: the owner is the caller.
     let flags = file.flags() | crate::vfs::real::open_flags::LARGEFILE | crate::vfs::real::open_flags::NOATIME;
     let realfile = ofs.with_creds(|| -> Result<_> {
@@ -410,7 +409,7 @@ pub(crate) fn link(old: &DEntry<Rovl>, dir: &INode<Rovl>, new: &Named<'_, Rovl>)
             let up = ofs.upper.as_ref().ok_or(EROFS)?;
             ofs.with_creds(|| set_redirect(ofs, &up.mnt.want_write()?, old, false))?;
         }
-        let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+        let upper = inode.data().upper_dentry()?;
         let attr = CAttr { mode: 0, rdev: 0, link: None, hardlink: Some(&upper) };
         create_or_link(new, dir, &attr, Some(inode), type_origin(old), None)
     })();
@@ -454,7 +453,7 @@ fn lower_positive(ofs: &OvlFs, dentry: &DEntry<Rovl>, name: &[u8]) -> bool {
 fn clear_empty(ofs: &OvlFs, wa: &WriteAccess<'_>, dentry: &DEntry<Rovl>, whiteouts: &[KVec<u8>]) -> Result<ARef<RealDentry>> {
     let workdir = ofs.workdir().ok_or(EROFS)?;
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let upperdir = dentry.parent().inode().and_then(|p| p.data().upper().map(|u| u.dentry.clone())).ok_or(EIO)?;
+    let upperdir = dentry.parent().inode().ok_or(EIO)?.data().upper_dentry()?;
     let upper = upper_of(dentry).ok_or(EIO)?;
     let mut stat = Kstat::new();
     up.mnt.getattr(&upper, &mut stat, STATX_BASIC_STATS, 0)?;
@@ -507,15 +506,14 @@ pub(crate) fn remove(_dir: &INode<Rovl>, named: &Named<'_, Rovl>, is_dir: bool) 
     super::copy_up::copy_up(&parent)?;
     let pinode = parent.inode().ok_or(EIO)?;
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let upperdir = pinode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upperdir = pinode.data().upper_dentry()?;
     let lock = nlink_start(ofs, dentry)?;
     let r = ofs.with_creds(|| -> Result {
         let wa = up.mnt.want_write()?;
         let opaquedir = if list.is_empty() { None } else { Some(clear_empty(ofs, &wa, dentry, &list)?) };
-        let id = |d: &RealDentry| d.inode().map(|i| i.id());
         let upper = up.mnt.lookup_unlocked(&upperdir, named.name())?;
         if let Some(o) = &opaquedir {
-            if id(&upper).is_none() || id(&upper) != id(o) {
+            if !upper.same_inode(o) {
                 return Err(crate::vfs::estale());
             }
         }
@@ -710,8 +708,8 @@ fn rename_upper(
     let old_parent = old_n.parent();
     let (opi, npi) = (old_parent.inode().ok_or(EIO)?, new_parent.inode().ok_or(EIO)?);
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let old_upperdir = opi.data().upper().ok_or(EIO)?.dentry.clone();
-    let new_upperdir = npi.data().upper().ok_or(EIO)?.dentry.clone();
+    let old_upperdir = opi.data().upper_dentry()?;
+    let new_upperdir = npi.data().upper_dentry()?;
     let samedir = core::ptr::eq(opi, npi);
     // ovl_rename_upper, with the mounter's credentials
     ofs.with_creds(|| -> Result {
@@ -725,7 +723,6 @@ fn rename_upper(
                 super::namei::set_impure(ofs, &wa, opi)?;
             }
         }
-        let id = |d: &RealDentry| d.inode().map(|i| i.id());
         let mut whiteout_left = None;
         {
             let mut rd = wa.start_renaming(&old_upperdir, old_n.name(), &new_upperdir, new_n.name(), flags)?;
@@ -738,7 +735,7 @@ fn rename_upper(
             if new.inode().is_some() && upper_of(new).is_some() {
                 match &opaquedir {
                     Some(o) => {
-                        if id(rd.new()) != id(o) {
+                        if !rd.new().same_inode(o) {
                             return Err(stale);
                         }
                     }
@@ -755,7 +752,7 @@ fn rename_upper(
             } else if flags & RENAME_EXCHANGE != 0 {
                 return Err(stale);
             }
-            if id(rd.old()).is_some() && id(rd.old()) == id(rd.new()) {
+            if rd.old().same_inode(rd.new()) {
                 return Err(stale);
             }
             if type_merge_or_lower(old) {

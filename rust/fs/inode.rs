@@ -15,6 +15,7 @@ use crate::vfs::dentry::{DEntry, Named, RevalFlags, Unhashed};
 use crate::vfs::fs::SuperBlock;
 use crate::vfs::inode::{self, attr as iattr, inode_flags, FileAttr, IGet, INode, INodeParams, Iattr, NewObject};
 use crate::vfs::real::{Acl, DelayedCall, Kstat, LinkTarget, RealDentry};
+use crate::vfs::write::WriteAccess;
 use crate::vfs::{may, FileType};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::new_mutex;
@@ -121,6 +122,12 @@ impl OvlInode {
     /// The upper dentry, if any (`ovl_i_dentry_upper`).
     pub(crate) fn upper(&self) -> Option<&OvlPath> {
         self.upper.as_ref()
+    }
+
+    /// The upper dentry, `EIO` if there is none (where the caller made
+    /// sure there is one: copied up, or a parent of an upper entry).
+    pub(crate) fn upper_dentry(&self) -> Result<ARef<RealDentry>> {
+        self.upper.as_ref().map(|u| u.dentry.clone()).ok_or(EIO)
     }
 
     /// Whether the inode has an upper dentry.
@@ -361,7 +368,6 @@ fn protattr_flags(ofs: &OvlFs, upper: Option<&RealDentry>) -> u32 {
 /// must be those just looked up.
 fn verify_inode(inode: &INode<Rovl>, is_dir: bool, upper: Option<&RealDentry>, lower: Option<&RealDentry>) -> bool {
     let oi = inode.data();
-    let id = |d: &RealDentry| d.inode().map(|i| i.id());
     let (ino_upper, ino_lower) = (oi.upper(), oi.lowers().first());
     if is_dir {
         // A real lower directory moved to the upper layer under us, or the
@@ -371,12 +377,12 @@ fn verify_inode(inode: &INode<Rovl>, is_dir: bool, upper: Option<&RealDentry>, l
         }
     }
     if let Some(l) = lower {
-        if ino_lower.map(|p| id(&p.dentry)) != Some(id(l)) {
+        if !ino_lower.is_some_and(|p| p.dentry.same_inode(l)) {
             return false;
         }
     }
     if let Some(u) = upper {
-        if ino_upper.map(|p| id(&p.dentry)) != Some(id(u)) {
+        if !ino_upper.is_some_and(|p| p.dentry.same_inode(u)) {
             return false;
         }
     }
@@ -636,7 +642,7 @@ pub(crate) fn setattr(dentry: &DEntry<Rovl>, attr: &mut Iattr) -> Result {
     let inode = dentry.inode().ok_or(EIO)?;
     let ofs = inode.super_block().data();
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upper = inode.data().upper_dentry()?;
     let _wr = if size { Some(upper.inode().ok_or(EIO)?.get_write_access()?) } else { None };
     if attr.valid() & iattr::KILL_SUID_SGID != 0 {
         attr.clear(iattr::MODE);
@@ -671,7 +677,7 @@ pub(crate) fn set_acl(dentry: &DEntry<Rovl>, acl: Option<&Acl>, acl_type: i32) -
     if acl_type == crate::vfs::real::ACL_TYPE_ACCESS && inode.acl_kills_sgid() {
         super::copy_up::copy_up(dentry)?;
         let up = ofs.upper.as_ref().ok_or(EROFS)?;
-        let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+        let upper = inode.data().upper_dentry()?;
         let mode = upper.inode().ok_or(EIO)?.mode() & !crate::vfs::S_ISGID;
         ofs.with_creds(|| up.mnt.want_write().and_then(|wa| wa.chmod(&upper, mode)))?;
         copyattr(inode);
@@ -686,14 +692,14 @@ pub(crate) fn set_acl(dentry: &DEntry<Rovl>, acl: Option<&Acl>, acl_type: i32) -
         super::copy_up::copy_up(dentry)?;
     }
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upper = inode.data().upper_dentry()?;
     let r = ofs.with_creds(|| up.mnt.want_write().and_then(|wa| wa.set_or_remove_acl(&upper, acl_type, acl)));
     copyattr(inode);
     r
 }
 
 /// The protection flags overlay.protattr stands for (`OVL_PROT_I_FLAGS_MASK`).
-const PROT_I_FLAGS: u32 = inode_flags::APPEND | inode_flags::IMMUTABLE;
+pub(crate) const PROT_I_FLAGS: u32 = inode_flags::APPEND | inode_flags::IMMUTABLE;
 
 /// `ovl_update_time`: an access time goes to the upper inode, and the
 /// overlay inode takes it from there (change and modification times come
@@ -725,6 +731,31 @@ pub(crate) fn fileattr_get(dentry: &DEntry<Rovl>, fa: &mut FileAttr) -> Result {
     r
 }
 
+/// `ovl_set_protattr`: the append-only and immutable flags (inode flags
+/// `iflags`) of `inode` kept in overlay.protattr of `upper` (removed when
+/// neither is set), never on the upper inode itself.
+pub(crate) fn set_protattr(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>, upper: &RealDentry, iflags: u32) -> Result {
+    let mut v = KVec::new();
+    if iflags & inode_flags::APPEND != 0 {
+        v.push(b'a', GFP_KERNEL)?;
+    }
+    if iflags & inode_flags::IMMUTABLE != 0 {
+        v.push(b'i', GFP_KERNEL)?;
+    }
+    if !v.is_empty() {
+        // Not without xattrs: the flags are never set on the upper inode.
+        ofs.check_setxattr_xerr(wa, upper, OvlXattr::Protattr, &v, Some(EPERM))?;
+    } else if inode.i_flags() & PROT_I_FLAGS != 0 {
+        let mut nb = [0u8; 32];
+        match wa.removexattr(upper, super::util::xattr_name(ofs.xattr_ns(), OvlXattr::Protattr, &mut nb)) {
+            Err(e) if e != crate::vfs::eopnotsupp() && e != crate::vfs::enodata() => return Err(e),
+            _ => {}
+        }
+    }
+    inode.set_i_flags(iflags, PROT_I_FLAGS);
+    Ok(())
+}
+
 /// `ovl_fileattr_set`: after copy-up, the append-only and immutable flags
 /// go to overlay.protattr (`ovl_set_protattr`), the others to the upper
 /// inode.
@@ -733,28 +764,10 @@ pub(crate) fn fileattr_set(dentry: &DEntry<Rovl>, fa: &mut FileAttr) -> Result {
     let inode = dentry.inode().ok_or(EIO)?;
     let ofs = inode.super_block().data();
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upper = inode.data().upper_dentry()?;
     ofs.with_creds(|| -> Result {
         let wa = up.mnt.want_write()?;
-        let iflags = fa.prot_flags();
-        let mut v = KVec::new();
-        if iflags & inode_flags::APPEND != 0 {
-            v.push(b'a', GFP_KERNEL)?;
-        }
-        if iflags & inode_flags::IMMUTABLE != 0 {
-            v.push(b'i', GFP_KERNEL)?;
-        }
-        if !v.is_empty() {
-            // Not without xattrs: the flags are never set on the upper inode.
-            ofs.check_setxattr_xerr(&wa, &upper, OvlXattr::Protattr, &v, Some(EPERM))?;
-        } else if inode.i_flags() & PROT_I_FLAGS != 0 {
-            let mut nb = [0u8; 32];
-            match wa.removexattr(&upper, super::util::xattr_name(ofs.xattr_ns(), OvlXattr::Protattr, &mut nb)) {
-                Err(e) if e != crate::vfs::eopnotsupp() && e != crate::vfs::enodata() => return Err(e),
-                _ => {}
-            }
-        }
-        inode.set_i_flags(iflags, PROT_I_FLAGS);
+        set_protattr(ofs, &wa, inode, &upper, fa.prot_flags())?;
         fa.clear_prot_flags();
         wa.fileattr_set(&upper, fa)
     })?;

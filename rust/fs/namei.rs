@@ -838,6 +838,22 @@ pub(crate) fn lookup_lowerdata(inode: &INode<Rovl>) -> Result {
     }
 }
 
+/// The fs-verity digest of the lower data `data`, if it has one
+/// (`ovl_ensure_verity_loaded`, which opens the file to load its verity
+/// information, then `fsverity_get_digest`); called with the mounter's
+/// credentials.
+pub(crate) fn verity_digest<'b>(ofs: &OvlFs, data: &OvlPath, buf: &'b mut [u8; metacopy::DIGEST_MAX]) -> Result<Option<metacopy::Digest<'b>>> {
+    let dinode = data.dentry.inode().ok_or(EIO)?;
+    if dinode.verity_needs_load() {
+        let layer = ofs.layer(data.layer)?;
+        layer.mnt.open(&data.dentry, crate::vfs::real::open_flags::RDONLY, &ofs.creator_cred)?;
+    }
+    let Some((n, algo)) = dinode.verity_digest(buf) else {
+        return Ok(None);
+    };
+    Ok(buf.get(..n).map(|bytes| metacopy::Digest { algo, bytes }))
+}
+
 /// `ovl_maybe_validate_verity` / `ovl_validate_verity`: with `verity=on` or
 /// `verity=require`, the data of a metacopy file must have the fs-verity
 /// digest its metacopy xattr names (once per inode).
@@ -863,7 +879,6 @@ pub(crate) fn validate_verity(inode: &INode<Rovl>) -> Result {
     }
     let data = oi.lowerdata().ok_or(EIO)?;
     let meta_layer = ofs.layer(meta.layer)?;
-    let data_layer = ofs.layer(data.layer)?;
     ofs.with_creds(|| -> Result {
         let value = ofs.getxattr_value(meta_layer, &meta.dentry, OvlXattr::Metacopy)?;
         let expected = match metacopy::verity_expected(ofs.config.verity, true, value.as_deref()) {
@@ -874,17 +889,10 @@ pub(crate) fn validate_verity(inode: &INode<Rovl>) -> Result {
                 return Err(util::errno(e.errno()));
             }
         };
-        let dinode = data.dentry.inode().ok_or(EIO)?;
-        if dinode.verity_needs_load() {
-            // Opening the file loads its verity information.
-            if data_layer.mnt.open(&data.dentry, crate::vfs::real::open_flags::RDONLY, &ofs.creator_cred).is_err() {
-                name_warn("failed to load fs-verity info", &data.dentry, "lower file");
-                return Err(EIO);
-            }
-        }
-        let mut buf = [0u8; 64];
-        let actual = dinode.verity_digest(&mut buf);
-        let actual = actual.and_then(|(n, algo)| Some(metacopy::Digest { algo, bytes: buf.get(..n)? }));
+        let mut buf = [0u8; metacopy::DIGEST_MAX];
+        let actual = verity_digest(ofs, data, &mut buf).inspect_err(|_| {
+            name_warn("failed to load fs-verity info", &data.dentry, "lower file");
+        })?;
         metacopy::verity_compare(&expected, actual.as_ref()).map_err(|e| {
             name_warn(e.message(), &data.dentry, "lower file");
             util::errno(e.errno())

@@ -81,7 +81,7 @@ pub(crate) fn setxattr(dentry: &DEntry<Rovl>, inode: &INode<Rovl>, name: &CStr, 
         super::copy_up::copy_up(dentry)?;
     }
     let up = ofs.upper.as_ref().ok_or(EROFS)?;
-    let upper = inode.data().upper().ok_or(EIO)?.dentry.clone();
+    let upper = inode.data().upper_dentry()?;
     let r = ofs.with_creds(|| -> Result {
         let wa = up.mnt.want_write()?;
         match value {

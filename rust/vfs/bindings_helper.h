@@ -110,4 +110,5 @@ const unsigned short ROVL_S_ISGID = S_ISGID;
 const unsigned int ROVL_REMAP_FILE_DEDUP = REMAP_FILE_DEDUP;
 const unsigned int ROVL_REMAP_FILE_ADVISORY = REMAP_FILE_ADVISORY;
 const unsigned int ROVL_IOCB_NOWAIT = IOCB_NOWAIT;
+const int ROVL_ECANCELED = ECANCELED;
 const unsigned int ROVL_O_SETFL_PASSED = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT;

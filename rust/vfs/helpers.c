@@ -848,6 +848,15 @@ unsigned int rovl_h_fa_prot(const struct file_kattr *fa)
 	return (fa->flags & FS_APPEND_FL ? S_APPEND : 0) |
 	       (fa->flags & FS_IMMUTABLE_FL ? S_IMMUTABLE : 0);
 }
+/* The FS_SYNC_FL/FS_NOATIME_FL flags (and FS_XFLAG_ twins) of a fileattr. */
+#define ROVL_FA_SN (FS_SYNC_FL | FS_NOATIME_FL)
+#define ROVL_FA_XSN (FS_XFLAG_SYNC | FS_XFLAG_NOATIME)
+bool rovl_h_fa_has_sync_noatime(const struct file_kattr *fa) { return fa->flags & ROVL_FA_SN; }
+void rovl_h_fa_copy_sync_noatime(struct file_kattr *to, const struct file_kattr *from)
+{
+	to->flags = (to->flags & ~ROVL_FA_SN) | (from->flags & ROVL_FA_SN);
+	to->fsx_xflags = (to->fsx_xflags & ~ROVL_FA_XSN) | (from->fsx_xflags & ROVL_FA_XSN);
+}
 /* Adds (add) or masks out (!add) the protection flags in S_* form. */
 void rovl_h_fa_set_prot(struct file_kattr *fa, unsigned int iflags, bool add)
 {
@@ -896,4 +905,14 @@ void rovl_h_drop_nlink_alias(struct inode *inode, struct dentry *dentry)
 	spin_unlock(&inode->i_lock);
 	if (inode->i_nlink > (other ? 1 : 0))
 		drop_nlink(inode);
+}
+
+/* The LSM's say in a copy-up (no-ops without CONFIG_SECURITY). */
+int rovl_h_security_copy_up(struct dentry *dentry, struct cred **new)
+{
+	return security_inode_copy_up(dentry, new);
+}
+int rovl_h_security_copy_up_xattr(struct dentry *src, const char *name)
+{
+	return security_inode_copy_up_xattr(src, name);
 }

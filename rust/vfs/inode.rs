@@ -675,8 +675,41 @@ impl FileAttr {
         unsafe { bindings::rovl_h_fa_set_prot(self.0, 0, false) };
     }
 
+    /// Sets the `FS_SYNC_FL`/`FS_NOATIME_FL` flags (and their
+    /// `FS_XFLAG_*` twins) to those of `from`.
+    pub(crate) fn copy_sync_noatime(&mut self, from: &FileAttr) {
+        // SAFETY: both are valid for the operation; `self` is ours to change.
+        unsafe { bindings::rovl_h_fa_copy_sync_noatime(self.0, from.0) };
+    }
+
+    /// Whether `FS_SYNC_FL` or `FS_NOATIME_FL` is set.
+    pub(crate) fn has_sync_noatime(&self) -> bool {
+        // SAFETY: valid for the operation.
+        unsafe { bindings::rovl_h_fa_has_sync_noatime(self.0) }
+    }
+
     pub(super) fn as_ptr(&mut self) -> *mut bindings::file_kattr {
         self.0
+    }
+}
+
+/// A `struct file_kattr` of our own (the flags of a real inode, read and
+/// written through [`FileAttrBuf::with`]).
+pub(crate) struct FileAttrBuf(bindings::file_kattr);
+
+impl FileAttrBuf {
+    /// An empty one, asking for the flags (`flags_valid`).
+    pub(crate) fn new() -> Self {
+        // SAFETY: all-zeroes is a valid file_kattr (no pointers).
+        let mut fa: bindings::file_kattr = unsafe { core::mem::zeroed() };
+        fa.set_flags_valid(true);
+        Self(fa)
+    }
+
+    /// `f` with a [`FileAttr`] of this buffer (it cannot outlive the call).
+    pub(crate) fn with<R>(&mut self, f: impl FnOnce(&mut FileAttr) -> R) -> R {
+        let mut fa = FileAttr(&mut self.0);
+        f(&mut fa)
     }
 }
 

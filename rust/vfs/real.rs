@@ -93,6 +93,25 @@ impl RealDentry {
         self.as_ptr() as usize
     }
 
+    /// Whether both dentries are positive, on the same inode.
+    pub(crate) fn same_inode(&self, other: &RealDentry) -> bool {
+        matches!((self.inode(), other.inode()), (Some(a), Some(b)) if a.id() == b.id())
+    }
+
+    /// Whether an LSM lets the xattr `name` of this dentry be copied up
+    /// (`security_inode_copy_up_xattr`; `false`: discard it).
+    pub(crate) fn lsm_copy_up_xattr(&self, name: &CStr) -> Result<bool> {
+        // SAFETY: the dentry is valid; `name` is NUL-terminated.
+        let r = unsafe { bindings::rovl_h_security_copy_up_xattr(self.as_ptr(), name.as_char_ptr()) };
+        if r == -bindings::ROVL_ECANCELED {
+            return Ok(false);
+        }
+        if r < 0 && r != super::eopnotsupp().to_errno() {
+            return Err(Error::from_errno(r));
+        }
+        Ok(true)
+    }
+
     /// The inode, `None` for a negative dentry.
     pub(crate) fn inode(&self) -> Option<&RealInode> {
         // SAFETY: `self` is valid (`d_inode`: a plain read).
@@ -1166,6 +1185,19 @@ impl Cred {
         let p = nonnull_from_err_ptr(p.cast_mut())?;
         // SAFETY: we own the new credential's reference.
         Ok(Cred(unsafe { ARef::from_raw(p.cast::<Credential>()) }))
+    }
+
+    /// The credentials an LSM wants the copy-up of `dentry` (ours) made
+    /// with (`security_inode_copy_up`, from the current ones), if others.
+    pub(crate) fn for_copy_up<T: super::fs::FileSystem>(dentry: &super::dentry::DEntry<T>) -> Result<Option<Cred>> {
+        let mut new: *mut bindings::cred = core::ptr::null_mut();
+        // SAFETY: the dentry is valid; `new` is NULL or, set by the LSM, a
+        // new credential whose reference we own.
+        let r = unsafe { bindings::rovl_h_security_copy_up(dentry.as_ptr(), &mut new) };
+        // SAFETY: as above.
+        let cred = NonNull::new(new).map(|p| Cred(unsafe { ARef::from_raw(p.cast::<Credential>()) }));
+        to_result(r)?;
+        Ok(cred)
     }
 
     /// Makes these the current task's subjective credentials until the
