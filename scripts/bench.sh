@@ -9,14 +9,15 @@
 # cached in $ROVL_CACHE/kernel/<version>-bench-<hash>), rovl.ko against it
 # from a copy of this work tree (the work tree's own rovl.ko is left alone)
 # and the workload driver selftests/bench/rovlbench.c; then, in one VM boot,
-# runs the same workloads on the same lower-only stack of three layers
+# runs the same workloads on the same stack of three lower layers
 # through rovl and through overlayfs (selftests/bench/guest.sh) and prints a
 # table of ops/s, cold and warm, with the ratio rovl/overlay.  Results in
 # DIR (default /tmp/rovl-bench.*): table.txt, samples.txt, job.log, dmesg.txt.
 # See Documentation/benchmark.rst.
 #
 # Environment: ROVL_BENCH_ROUNDS (7), ROVL_BENCH_WARM (5), ROVL_BENCH_ONLY,
-# ROVL_BENCH_BIG_MIB (512), ROVL_VM_MEM (4G here), ROVL_ACCEL,
+# ROVL_BENCH_BIG_MIB (512), ROVL_BENCH_WARM_RW (2), ROVL_BENCH_CHOWN_DIRS
+# (100), ROVL_VM_MEM (6G here), ROVL_ACCEL,
 # ROVL_BENCH_TIMEOUT (VM time limit in seconds, 3600).
 # Exit status: 0, or non-zero if a build, the VM, a workload's check or the
 # kernel log check failed.
@@ -33,12 +34,14 @@ table() {
 	echo "rovl benchmark: rovl $(host rev) vs in-kernel overlayfs"
 	echo "kernel: $(host flavour) flavour, $(host kernel) ($(host kdir)); accelerator: $(host accel)"
 	echo "VM: $(info cpus) CPU(s), $(info mem), clocksource $(info clocksource);" \
-		"stack: lower-only, 3 layers on one ext4 (loop file on tmpfs), large file $(info big_mib) MiB"
-	echo "cold: 1 pass after drop_caches and a fresh mount; warm: the $(info warm) passes that follow," \
-		"timed together; the two file systems' passes alternate"
+		"stack: 3 lower layers on one ext4 (loop file on tmpfs), large file $(info big_mib) MiB"
+	echo "workloads that read: a lower-only mount; that write: a mount with a fresh upper layer on the same ext4" \
+		"before each pass, options $(info rw_opts)"
+	echo "cold: 1 pass after drop_caches and a fresh mount; warm: the $(info warm) passes that follow" \
+		"($(info warm_rw) for workloads that write), timed together; the two file systems' passes alternate"
 	echo "ops/s: median of $(info rounds) rounds; ratio rovl/overlay: median (and range) of the rounds' ratios"
 	echo
-	awk -v order="$(info workloads)" -v units="$("$dir/rovlbench" list | tr ' \n' ': ')" '
+	awk -v order="$(info workloads)" -v units="$("$dir/rovlbench" list | awk '{ printf "%s:%s ", $1, $2 }')" '
 		# per round, the passes of a phase are timed together: ops / time
 		{
 			key = $3 " " $4 " " $2
@@ -140,10 +143,10 @@ rev=$(git rev-parse --short HEAD)
 
 # --- one VM boot --------------------------------------------------------------
 pass_env=()
-for v in ROVL_BENCH_ROUNDS ROVL_BENCH_WARM ROVL_BENCH_ONLY ROVL_BENCH_BIG_MIB ROVL_BENCH_PERF ROVL_BENCH_PERF_COLD; do
+for v in ROVL_BENCH_ROUNDS ROVL_BENCH_WARM ROVL_BENCH_WARM_RW ROVL_BENCH_CHOWN_DIRS ROVL_BENCH_ONLY ROVL_BENCH_BIG_MIB ROVL_BENCH_PERF ROVL_BENCH_PERF_COLD; do
 	if [ -n "${!v:-}" ]; then pass_env+=("$v=${!v}"); fi
 done
-export ROVL_VM_MEM=${ROVL_VM_MEM:-4G}
+export ROVL_VM_MEM=${ROVL_VM_MEM:-6G}
 rovl_log "running the workloads in the VM ($ROVL_VM_MEM; results in $out)"
 rc=0
 scripts/vm-run.sh -o "$out" -t "${ROVL_BENCH_TIMEOUT:-3600}" -- \

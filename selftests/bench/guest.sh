@@ -9,22 +9,31 @@
 # two file systems (overlay and rovl) in an order that alternates between
 # rounds: for each, sync, drop_caches, a fresh lower-only mount of the same
 # three layers and one cold pass; then ROVL_BENCH_WARM warm passes of each,
-# alternating.  Appends "ROUND FS WORKLOAD cold|warm OPS NANOSECONDS" lines
+# alternating.  Workloads that write ("rw" in rovlbench list) get a fresh
+# upper layer (and work dir, on the same ext4) before each pass, on a mount
+# with RW_OPTS, and ROVL_BENCH_WARM_RW warm passes.  Appends "ROUND FS WORKLOAD cold|warm OPS NANOSECONDS" lines
 # (one per pass) to OUT/samples.txt and writes OUT/info.txt.
 # Environment: ROVL_BENCH_ROUNDS (default 7), ROVL_BENCH_WARM (5),
 # ROVL_BENCH_ONLY (space-separated workloads, default all),
-# ROVL_BENCH_BIG_MIB (size of the large file, default 512).
+# ROVL_BENCH_BIG_MIB (size of the large file, and of the small files copied
+# up, default 512), ROVL_BENCH_WARM_RW (2), ROVL_BENCH_CHOWN_DIRS (100:
+# 100,000 files for chown -R -h).
 set -euo pipefail
 ko=${1:?rovl.ko} overlay_ko=${2:?overlay.ko} bench=${3:?rovlbench} out=${4:?output dir}
 rounds=${ROVL_BENCH_ROUNDS:-7}
 warm=${ROVL_BENCH_WARM:-5}
+warm_rw=${ROVL_BENCH_WARM_RW:-2}
+# the options of read-write mounts, stated (the modules' defaults differ)
+RW_OPTS=index=off,metacopy=on,redirect_dir=on,xino=off
 fstype=$(basename "$ko" .ko)
 
 log() { printf '[bench] %s\n' "$*"; printf 'rovl-bench: %s\n' "$*" > /dev/kmsg; }
 secs() { date +%s; }
 
 workloads=()
-while read -r wl _; do
+declare -A kind
+while read -r wl _ k; do
+	kind[$wl]=$k
 	if [ -z "${ROVL_BENCH_ONLY:-}" ] || [[ " $ROVL_BENCH_ONLY " == *" $wl "* ]]; then
 		workloads+=("$wl")
 	fi
@@ -38,15 +47,17 @@ w=/tmp/bench
 mkdir -p "$w/layers"
 # ext4 in a loop file on tmpfs: drop_caches really drops the lower file
 # system's dentries, inodes and pages (tmpfs would keep them), and re-reading
-# them costs no disk.  noatime: no atime writes during the passes.
-truncate -s 2G "$w/img"
-mkfs.ext4 -q -F -N 262144 -E lazy_itable_init=0,lazy_journal_init=0 "$w/img"
-mount -o loop,noatime "$w/img" "$w/layers"
+# them costs no disk.  noatime: no atime writes during the passes; discard:
+# what the upper layers free goes back to the tmpfs.
+truncate -s 6G "$w/img"
+mkfs.ext4 -q -F -N 655360 -E lazy_itable_init=0,lazy_journal_init=0 "$w/img"
+mount -o loop,noatime,discard "$w/img" "$w/layers"
 t0=$(secs)
 "$bench" gen "$w/layers"
 sync
 log "layers built in $(( $(secs) - t0 ))s: $(df -h --output=used "$w/layers" | tail -n 1 | tr -d ' ') used, $(df --output=iused "$w/layers" | tail -n 1 | tr -d ' ') inodes"
 lower="$w/layers/l0:$w/layers/l1:$w/layers/l2"
+export ROVL_BENCH_TAR=$w/layers/src.tar
 
 {
 	echo "kernel $(uname -r)"
@@ -56,6 +67,8 @@ lower="$w/layers/l0:$w/layers/l1:$w/layers/l2"
 	echo "rounds $rounds"
 	echo "warm $warm"
 	echo "big_mib ${ROVL_BENCH_BIG_MIB:-512}"
+	echo "warm_rw $warm_rw"
+	echo "rw_opts $RW_OPTS"
 	echo "workloads ${workloads[*]}"
 } > "$out/info.txt"
 
@@ -70,6 +83,22 @@ run() {
 cold() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
+}
+# fresh FS WORKLOAD: for a workload that writes, a fresh upper layer and
+# work dir for FS (the last pass's are removed; not timed)
+fresh() {
+	if [ "${kind[$2]}" = rw ]; then
+		rm -rf "$w/layers/u-$1" "$w/layers/w-$1"
+		mkdir "$w/layers/u-$1" "$w/layers/w-$1"
+	fi
+}
+# mount_fs FS WORKLOAD: FS's mount for WORKLOAD
+mount_fs() {
+	if [ "${kind[$2]}" = rw ]; then
+		mount -t "$1" -o "lowerdir=$lower,upperdir=$w/layers/u-$1,workdir=$w/layers/w-$1,$RW_OPTS" none "$w/mnt-$1"
+	else
+		mount -t "$1" -o "lowerdir=$lower" none "$w/mnt-$1"
+	fi
 }
 
 # Both file systems are mounted side by side, each on its own mount point;
@@ -88,18 +117,26 @@ for ((r = 1; r <= rounds; r++)); do
 		# other's dentries as well, unused once its pass is over) and on
 		# a fresh mount
 		for fs in $order; do
+			fresh "$fs" "$wl"
 			cold
-			mount -t "$fs" -o "lowerdir=$lower" none "$w/mnt-$fs"
+			mount_fs "$fs" "$wl"
 			run "$r" "$fs" "$wl" cold
+			if [ "${kind[$wl]}" = rw ]; then umount "$w/mnt-$fs"; fi
 		done
-		for ((i = 1; i <= warm; i++)); do
+		n=$warm
+		[ "${kind[$wl]}" = rw ] && n=$warm_rw
+		for ((i = 1; i <= n; i++)); do
 			for fs in $order; do
+				if [ "${kind[$wl]}" = rw ]; then fresh "$fs" "$wl"; mount_fs "$fs" "$wl"; fi
 				run "$r" "$fs" "$wl" warm
+				if [ "${kind[$wl]}" = rw ]; then umount "$w/mnt-$fs"; fi
 			done
 		done
-		for fs in $order; do
-			umount "$w/mnt-$fs"
-		done
+		if [ "${kind[$wl]}" = ro ]; then
+			for fs in $order; do
+				umount "$w/mnt-$fs"
+			done
+		fi
 	done
 done
 log "passes done in $(( $(secs) - t0 ))s"
@@ -115,6 +152,7 @@ if [ -n "${ROVL_BENCH_PERF:-}" ]; then
 	perf=$(command -v perf) || { echo "ROVL_BENCH_PERF: no perf on the host"; exit 1; }
 	cat /proc/kallsyms > "$out/kallsyms"
 	for wl in "${workloads[@]}"; do
+		[ "${kind[$wl]}" = ro ] || continue	# (profiles of lower-only workloads)
 		for fs in overlay "$fstype"; do
 			mount -t "$fs" -o "lowerdir=$lower" none "$w/mnt-$fs"
 			for phase in cold warm; do
@@ -141,6 +179,7 @@ if [ -n "${ROVL_BENCH_PERF:-}" ]; then
 	done
 fi
 
+rm -rf "$w/layers"/u-* "$w/layers"/w-*
 umount "$w/layers"
 rmmod "$fstype"
 rmmod overlay

@@ -6,7 +6,9 @@
  *   rovlbench gen ROOT               build the layers ROOT/l0 (top), l1, l2
  *   rovlbench run WORKLOAD MNT N     N passes of WORKLOAD on the mount MNT;
  *                                    one line "OPS NANOSECONDS" per pass
- *   rovlbench list                   the workloads, one per line
+ *   rovlbench list                   the workloads, one per line: name, unit,
+ *                                    "ro" (a lower-only mount) or "rw" (a
+ *                                    mount with a fresh upper layer)
  *
  * The stack is fixed (only the large file's size can be changed, with
  * ROVL_BENCH_BIG_MIB), so that "run" knows every name it must find and what
@@ -57,6 +59,21 @@
 
 #define BIG_CHUNK (1 << 20)
 
+/* Workloads that write (on a mount with a fresh upper layer each pass):
+ * chown: ch/dNN (every layer) with CHOWN_PER_DIR files each, file i in
+ * layer i%3: 100 * 1000 = 100,000 files by default (ROVL_BENCH_CHOWN_DIRS);
+ * copy-up of small files: cu/dNN/fNNN, CU_FILE_KIB each, ROVL_BENCH_BIG_MIB
+ * MiB in all (as the large file, which the big copy-up row copies up);
+ * create/rename/unlink: DIROPS names in the merged directory path/p00;
+ * whiteout: unlink of the DIROPS lower files rd/l1-*;
+ * untar: a tar of SRC_DIRS * SRC_FILES files (1..16 KiB) made by gen. */
+#define CHOWN_PER_DIR 1000
+#define CU_FILE_KIB 128
+#define CU_PER_DIR 256
+#define DIROPS 10000
+#define SRC_DIRS 250
+#define SRC_FILES 20
+
 static const char *prog = "rovlbench";
 
 static void die(const char *fmt, ...)
@@ -101,6 +118,30 @@ static long big_mib(void)
 		die("bad ROVL_BENCH_BIG_MIB=%s", s);
 	return v;
 }
+
+static long chown_dirs(void)
+{
+	const char *s = getenv("ROVL_BENCH_CHOWN_DIRS");
+	long v = s ? strtol(s, NULL, 10) : 100;
+
+	if (v <= 0 || v > 10000)
+		die("bad ROVL_BENCH_CHOWN_DIRS=%s", s);
+	return v;
+}
+
+static long cu_files(void)
+{
+	return big_mib() * 1024 / CU_FILE_KIB;
+}
+
+static size_t src_size(int d, int i)
+{
+	return 1024 + ((unsigned)(d * 7919 + i * 104729) % 15361);	/* 1..16 KiB */
+}
+
+/* Workloads that write time only their part after this call (the setup
+ * before it is not timed): see main(). */
+static uint64_t timed_from;
 
 static size_t small_size(int d, int i)
 {
@@ -230,6 +271,43 @@ static void gen(const char *root)
 			}
 		}
 	}
+	/* the tree for chown */
+	for (d = 0; d < chown_dirs(); d++) {
+		for (k = 0; k < NLAYERS; k++) {
+			p = xasprintf("%s/ch/d%04d", l[k], d);
+			mkdirs(p);
+			free(p);
+		}
+		for (i = 0; i < CHOWN_PER_DIR; i++) {
+			p = xasprintf("%s/ch/d%04d/f%04d", l[i % NLAYERS], d, i);
+			mkfile(p, 0644, NULL, 0);
+			free(p);
+		}
+	}
+	/* small files for copy-up */
+	for (i = 0; i < cu_files(); i++) {
+		k = i % NLAYERS;
+		p = xasprintf("%s/cu/d%03d", l[k], i / CU_PER_DIR);
+		mkdirs(p);
+		free(p);
+		p = xasprintf("%s/cu/d%03d/f%03d", l[k], i / CU_PER_DIR, i % CU_PER_DIR);
+		mkfile(p, 0644, buf + i % 26, CU_FILE_KIB * 1024);
+		free(p);
+	}
+	/* the source tree to untar (outside the layers) and its tar */
+	for (d = 0; d < SRC_DIRS; d++)
+		for (i = 0; i < SRC_FILES; i++) {
+			p = xasprintf("%s/src/d%03d", root, d);
+			mkdirs(p);
+			free(p);
+			p = xasprintf("%s/src/d%03d/f%02d.c", root, d, i);
+			mkfile(p, 0644, buf + i, src_size(d, i));
+			free(p);
+		}
+	p = xasprintf("tar -C '%s' -cf '%s/src.tar' src", root, root);
+	if (system(p))
+		die("%s failed", p);
+	free(p);
 	/* the large file, in the bottom layer */
 	p = xasprintf("%s/big", l[NLAYERS - 1]);
 	mkdirs(p);
@@ -418,17 +496,191 @@ static long wl_find(const char *mnt)
 	return lines;
 }
 
+/* ---- workloads that write ------------------------------------------------ */
+
+static void run_cmd(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("%s failed (status %#x)", argv[0], status);
+}
+
+static void expect_owner(const char *path, uid_t uid)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		die("lstat %s: %s", path, strerror(errno));
+	if (st.st_uid != uid)
+		die("%s: owner %u, expected %u", path, st.st_uid, uid);
+}
+
+/* chown -R -h over the chown tree (metadata-only copy-up with metacopy=on) */
+static long wl_chown(const char *mnt)
+{
+	char *p = xasprintf("%s/ch", mnt), *q;
+	char *argv[] = { "chown", "-R", "-h", "1000:1000", p, NULL };
+
+	run_cmd(argv);
+	q = xasprintf("%s/ch/d%04ld/f%04d", mnt, chown_dirs() - 1, CHOWN_PER_DIR - 1);
+	expect_owner(q, 1000);
+	free(q);
+	free(p);
+	return chown_dirs() * (CHOWN_PER_DIR + 1) + 1;
+}
+
+/* open for write, which copies the data up; the size is checked */
+static void copy_up_open(const char *path, off_t size)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		die("open %s for write: %s", path, strerror(errno));
+	if (fstat(fd, &st))
+		die("fstat %s: %s", path, strerror(errno));
+	if (st.st_size != size)
+		die("%s: size %lld, expected %lld", path, (long long)st.st_size, (long long)size);
+	if (close(fd))
+		die("close %s: %s", path, strerror(errno));
+}
+
+static long wl_copyup_big(const char *mnt)
+{
+	char *p = xasprintf("%s/big/file", mnt);
+
+	copy_up_open(p, (off_t)big_mib() * BIG_CHUNK);
+	free(p);
+	return big_mib();	/* MiB */
+}
+
+static long wl_copyup_small(const char *mnt)
+{
+	char p[4096];
+	long i;
+
+	for (i = 0; i < cu_files(); i++) {
+		snprintf(p, sizeof(p), "%s/cu/d%03ld/f%03ld", mnt, i / CU_PER_DIR, i % CU_PER_DIR);
+		copy_up_open(p, CU_FILE_KIB * 1024);
+	}
+	return big_mib();	/* MiB */
+}
+
+static void create_names(const char *mnt, const char *prefix)
+{
+	char p[4096];
+	int i, fd;
+
+	for (i = 0; i < DIROPS; i++) {
+		snprintf(p, sizeof(p), "%s/path/p00/%s%05d", mnt, prefix, i);
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			die("create %s: %s", p, strerror(errno));
+		if (close(fd))
+			die("close %s: %s", p, strerror(errno));
+	}
+}
+
+static long wl_create(const char *mnt)
+{
+	create_names(mnt, "w");
+	return DIROPS;
+}
+
+static long wl_rename(const char *mnt)
+{
+	char p[4096], q[4096];
+	int i;
+
+	create_names(mnt, "w");
+	timed_from = now_ns();
+	for (i = 0; i < DIROPS; i++) {
+		snprintf(p, sizeof(p), "%s/path/p00/w%05d", mnt, i);
+		snprintf(q, sizeof(q), "%s/path/p00/v%05d", mnt, i);
+		if (rename(p, q))
+			die("rename %s: %s", p, strerror(errno));
+	}
+	return DIROPS;
+}
+
+static long wl_unlink(const char *mnt)
+{
+	char p[4096];
+	int i;
+
+	create_names(mnt, "w");
+	timed_from = now_ns();
+	for (i = 0; i < DIROPS; i++) {
+		snprintf(p, sizeof(p), "%s/path/p00/w%05d", mnt, i);
+		if (unlink(p))
+			die("unlink %s: %s", p, strerror(errno));
+	}
+	return DIROPS;
+}
+
+/* unlink of lower files: a whiteout each */
+static long wl_whiteout(const char *mnt)
+{
+	char p[4096];
+	int i;
+
+	for (i = 0; i < DIROPS && i < RD_PER_LAYER; i++) {
+		snprintf(p, sizeof(p), "%s/rd/l1-%05d", mnt, i);
+		if (unlink(p))
+			die("unlink %s: %s", p, strerror(errno));
+	}
+	return i;
+}
+
+static long wl_untar(const char *mnt)
+{
+	const char *tar = getenv("ROVL_BENCH_TAR");
+	char *argv[] = { "tar", "-xf", (char *)tar, "-C", (char *)mnt, NULL };
+	char *p;
+	struct stat st;
+
+	if (!tar)
+		die("ROVL_BENCH_TAR is not set (the tar made by gen)");
+	run_cmd(argv);
+	p = xasprintf("%s/src/d%03d/f%02d.c", mnt, SRC_DIRS - 1, SRC_FILES - 1);
+	if (lstat(p, &st))
+		die("lstat %s: %s", p, strerror(errno));
+	if ((size_t)st.st_size != src_size(SRC_DIRS - 1, SRC_FILES - 1))
+		die("%s: wrong size %lld", p, (long long)st.st_size);
+	free(p);
+	return 1 + SRC_DIRS * (SRC_FILES + 1);	/* entries */
+}
+
 static const struct workload {
 	const char *name;
 	const char *unit;
 	long (*fn)(const char *mnt);
+	const char *mount;	/* "ro": lower layers only; "rw": a fresh upper */
 } workloads[] = {
-	{ "stat-hit", "stat", wl_stat_hit },
-	{ "stat-miss", "stat", wl_stat_miss },
-	{ "readdir", "entry", wl_readdir },
-	{ "small-read", "file", wl_small },
-	{ "seq-read", "MiB", wl_seqread },
-	{ "find", "entry", wl_find },
+	{ "stat-hit", "stat", wl_stat_hit, "ro" },
+	{ "stat-miss", "stat", wl_stat_miss, "ro" },
+	{ "readdir", "entry", wl_readdir, "ro" },
+	{ "small-read", "file", wl_small, "ro" },
+	{ "seq-read", "MiB", wl_seqread, "ro" },
+	{ "find", "entry", wl_find, "ro" },
+	{ "chown-meta", "entry", wl_chown, "rw" },
+	{ "copyup-big", "MiB", wl_copyup_big, "rw" },
+	{ "copyup-small", "MiB", wl_copyup_small, "rw" },
+	{ "create", "file", wl_create, "rw" },
+	{ "rename", "file", wl_rename, "rw" },
+	{ "unlink", "file", wl_unlink, "rw" },
+	{ "whiteout", "file", wl_whiteout, "rw" },
+	{ "untar", "entry", wl_untar, "rw" },
 };
 
 int main(int argc, char **argv)
@@ -443,7 +695,7 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "list")) {
 		for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-			printf("%s %s\n", workloads[i].name, workloads[i].unit);
+			printf("%s %s %s\n", workloads[i].name, workloads[i].unit, workloads[i].mount);
 		return 0;
 	}
 	if (argc != 5 || strcmp(argv[1], "run"))
@@ -457,11 +709,13 @@ int main(int argc, char **argv)
 	if (n <= 0)
 		die("bad pass count %s", argv[4]);
 	for (pass = 0; pass < n; pass++) {
-		uint64_t t0 = now_ns();
-		long ops = w->fn(argv[3]);
-		uint64_t t1 = now_ns();
+		long ops;
+		uint64_t t1;
 
-		printf("%ld %llu\n", ops, (unsigned long long)(t1 - t0));
+		timed_from = now_ns();
+		ops = w->fn(argv[3]);
+		t1 = now_ns();
+		printf("%ld %llu\n", ops, (unsigned long long)(t1 - timed_from));
 		fflush(stdout);
 	}
 	return 0;
