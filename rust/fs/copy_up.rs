@@ -356,15 +356,10 @@ fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
 /// temporary file of the work directory (`O_TMPFILE`), linked into place
 /// once complete: an interrupted copy-up leaves nothing behind.
 fn copy_up_tmpfile(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
-    // ovl_prep_cu_creds: the tmpfile is made with the LSM's credentials,
-    // if it has some, else with the mounter's (the current ones).
-    let lsm_cred = Cred::for_copy_up(dentry)?;
-    let tmpfile = {
-        let cred = lsm_cred.as_ref().unwrap_or(&c.ofs.creator_cred);
-        let _lsm = lsm_cred.as_ref().map(|cr| cr.override_creds());
+    let tmpfile = with_copy_up_creds(c, dentry, |cred| {
         let wa = c.upper.mnt.want_write()?;
-        wa.tmpfile(c.workdir, c.stat.mode(), cred)?
-    };
+        wa.tmpfile(c.workdir, c.stat.mode(), cred)
+    })?;
     let temp = tmpfile.dentry();
     if !c.metacopy && c.stat.size() != 0 {
         copy_up_file(c, &tmpfile, c.stat.size(), !c.metadata_fsync)?;
@@ -374,6 +369,16 @@ fn copy_up_tmpfile(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, nam
     wa.start_creating(destdir, name)?.link(&temp)?;
     copied_up(c, temp);
     Ok(())
+}
+
+/// `ovl_prep_cu_creds`: `f` run with the credentials an LSM wants the
+/// copy created with (`security_inode_copy_up`), if any, else with the
+/// current ones (the mounter's); `f` is given them.
+fn with_copy_up_creds<R>(c: &Ctx<'_>, dentry: &DEntry<Rovl>, f: impl FnOnce(&Cred) -> Result<R>) -> Result<R> {
+    match Cred::for_copy_up(dentry)? {
+        Some(cred) => cred.with(|| f(&cred)),
+        None => f(&c.ofs.creator_cred),
+    }
 }
 
 /// The inode's state once its copy `upper` is in place.
@@ -401,11 +406,7 @@ fn copied_up(c: &Ctx<'_>, upper: ARef<RealDentry>) {
 /// handles).
 fn copy_up_workdir(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, name: &[u8], origin: Option<Option<&[u8]>>) -> Result {
     let ofs = c.ofs;
-    // ovl_prepare_copy_up_creds: an LSM may want the copy created with
-    // credentials of its own.
-    let lsm_cred = Cred::for_copy_up(dentry)?;
-    let temp = {
-        let _lsm = lsm_cred.as_ref().map(|cr| cr.override_creds());
+    let temp = with_copy_up_creds(c, dentry, |_| {
         let wa = c.upper.mnt.want_write()?;
         let cattr = super::dir::CAttr {
             // The mode cannot be set at creation (umask): set afterwards.
@@ -414,8 +415,8 @@ fn copy_up_workdir(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, nam
             link: c.link.as_ref().map(|l| l.as_cstr()),
             hardlink: None,
         };
-        super::dir::create_temp(ofs, &wa, c.workdir, &cattr)?
-    };
+        super::dir::create_temp(ofs, &wa, c.workdir, &cattr)
+    })?;
     let cleanup = |temp: &RealDentry| {
         if let Ok(wa) = c.upper.mnt.want_write() {
             let _ = super::super_::cleanup(&wa, c.workdir, temp);
@@ -492,8 +493,7 @@ fn copy_up_metadata(c: &Ctx<'_>, wa: &WriteAccess<'_>, temp: &RealDentry, origin
         c.metacopy_digest.set(digest.is_some());
         ofs.check_setxattr_xerr(wa, temp, OvlXattr::Metacopy, v.get(..n).unwrap_or(&[]), Some(crate::vfs::eopnotsupp()))?;
     }
-    let is_reg = FileType::of_mode(c.stat.mode()) == FileType::Reg;
-    wa.set_stat_attrs(temp, &c.stat, is_reg, true)?;
+    wa.set_stat_attrs(temp, &c.stat, ft == FileType::Reg, true)?;
     if ofs.should_sync() && c.metadata_fsync {
         let f = c.upper.mnt.open(temp, open_flags::LARGEFILE | open_flags::RDONLY, &ofs.creator_cred)?;
         f.fsync(0, i64::MAX, false)?;

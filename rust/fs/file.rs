@@ -8,7 +8,7 @@
 
 use super::readdir::{self, DirFile};
 use super::Rovl;
-use crate::vfs::file::{self, CopyOp, DirEmitter, File, OpeningFile, ReadIo, SpliceIo, Vma, WriteIo, REMAP_FILE_ADVISORY, REMAP_FILE_DEDUP};
+use crate::vfs::file::{self, CopyOp, DirEmitter, File, LockOwner, OpeningFile, ReadIo, SpliceIo, Vma, WriteIo, REMAP_FILE_ADVISORY, REMAP_FILE_DEDUP};
 use crate::vfs::inode::INode;
 use crate::vfs::real::{open_flags, RealFile};
 use crate::vfs::{may, FileType};
@@ -230,6 +230,23 @@ impl file::Operations for Rovl {
         // Update the size.
         super::inode::copyattr(inode_out);
         r
+    }
+
+    /// Leases as on local files (`generic_setlease`).
+    const LEASES: bool = true;
+
+    /// `ovl_flush`: the real file's flush (e.g. NFS's close-to-open).
+    fn flush(file: &File<Self>, id: LockOwner) -> Result {
+        let ofs = file.inode().super_block().data();
+        let real = reg(file)?;
+        ofs.with_creds(|| real.flush(id))
+    }
+
+    /// `ovl_fadvise`: the advice goes to the real file.
+    fn fadvise(file: &File<Self>, offset: i64, len: i64, advice: i32) -> Result {
+        let ofs = file.inode().super_block().data();
+        let real = reg(file)?;
+        ofs.with_creds(|| real.fadvise(offset, len, advice))
     }
 
     /// `ovl_fallocate`.

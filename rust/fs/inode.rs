@@ -13,7 +13,7 @@ use crate::logic::ino;
 use crate::logic::xattr::OvlXattr;
 use crate::vfs::dentry::{DEntry, Named, RevalFlags, Unhashed};
 use crate::vfs::fs::SuperBlock;
-use crate::vfs::inode::{self, attr as iattr, inode_flags, FileAttr, IGet, INode, INodeParams, Iattr, NewObject};
+use crate::vfs::inode::{self, attr as iattr, inode_flags, FileAttr, Fiemap, IGet, INode, INodeParams, Iattr, NewObject};
 use crate::vfs::real::{Acl, DelayedCall, Kstat, LinkTarget, RealDentry};
 use crate::vfs::write::WriteAccess;
 use crate::vfs::{may, FileType};
@@ -835,6 +835,14 @@ impl inode::Operations for Rovl {
 
     fn update_time(inode: &INode<Self>, atime: bool, nowait: bool) -> Result {
         update_time(inode, atime, nowait)
+    }
+
+    /// `ovl_fiemap`: the extents of the inode holding the data.
+    fn fiemap(inode: &INode<Self>, info: &mut Fiemap, start: u64, len: u64) -> Result {
+        let ofs = inode.super_block().data();
+        let data = inode.data().lowerdata().ok_or(EIO)?;
+        let real = data.dentry.inode().ok_or(EIO)?;
+        ofs.with_creds(|| real.fiemap(info, start, len))
     }
 
     fn fileattr_set(dentry: &DEntry<Self>, fa: &mut FileAttr) -> Result {

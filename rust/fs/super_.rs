@@ -1341,4 +1341,32 @@ impl dentry::Operations for Rovl {
         }
         Ok(true)
     }
+
+    /// `ovl_d_real`: a regular file's real dentry: the upper one for its
+    /// metadata, and for its data once copied up with it; else the top
+    /// lower one for the metadata and the lower data (looked up if lazy)
+    /// for the data.  Anything else is its own.
+    fn real<'a>(dentry: &'a DEntry<Self>, data: bool) -> Option<&'a RealDentry> {
+        let inode = dentry.inode()?;
+        if inode.file_type() != crate::vfs::FileType::Reg {
+            return None;
+        }
+        let oi = inode.data();
+        if let Some(u) = oi.upper() {
+            if !data || oi.test(super::inode::flag::UPPERDATA) {
+                return Some(&u.dentry);
+            }
+        }
+        let real = if data {
+            super::namei::lookup_lowerdata(inode).ok().and_then(|()| oi.lowerdata())
+        } else {
+            oi.lowers().first()
+        };
+        if real.is_none() {
+            let mut nb = [0u8; 256];
+            let name = dentry.name_copy(&mut nb).unwrap_or(b"?");
+            pr_warn!("d_real({}, {}): real dentry not found\n", kernel::str::BStr::from_bytes(name), u8::from(!data));
+        }
+        real.map(|p| &*p.dentry)
+    }
 }

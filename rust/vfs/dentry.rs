@@ -242,6 +242,14 @@ pub(crate) trait Operations: Sized {
     fn revalidate(_dentry: &DEntry<Self>, _rcu: bool, _flags: u32, _weak: bool) -> Result<bool> {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// `d_real`: the real dentry holding the data (`data`, `D_REAL_DATA`)
+    /// or the metadata (`D_REAL_METADATA`) of `dentry`, `None` for
+    /// `dentry` itself.  The binding layer passes the answer on through
+    /// the real file system's own `d_real`.
+    fn real<'a>(_dentry: &'a DEntry<Self>, _data: bool) -> Option<&'a super::real::RealDentry> {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 struct Tables<T>(PhantomData<T>);
@@ -250,12 +258,25 @@ impl<T: FileSystem> Tables<T> {
     const OPS: bindings::dentry_operations = bindings::dentry_operations {
         d_revalidate: if T::HAS_REVALIDATE { Some(d_revalidate::<T>) } else { None },
         d_weak_revalidate: if T::HAS_REVALIDATE { Some(d_weak_revalidate::<T>) } else { None },
+        d_real: if T::HAS_REAL { Some(d_real::<T>) } else { None },
         ..super::real::zeroed_dentry_operations()
     };
 }
 
 pub(super) fn dentry_ops<T: FileSystem>() -> &'static bindings::dentry_operations {
     &Tables::<T>::OPS
+}
+
+unsafe extern "C" fn d_real<T: FileSystem>(dentry: *mut bindings::dentry, ty: bindings::d_real_type) -> *mut bindings::dentry {
+    // SAFETY: the VFS passes a referenced dentry of ours.
+    let d = unsafe { DEntry::<T>::from_raw(dentry) };
+    match T::real(d, ty == bindings::d_real_type_D_REAL_DATA) {
+        // SAFETY: the real dentry is pinned by ours (held by its inode or
+        // entry) while the caller holds ours; a stacked real file system
+        // answers for its own.
+        Some(r) => unsafe { bindings::rovl_h_d_real(r.as_ptr(), ty) },
+        None => dentry,
+    }
 }
 
 fn reval_result(r: Result<bool>) -> c_int {

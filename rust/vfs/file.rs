@@ -297,6 +297,31 @@ pub(crate) trait Operations: Sized {
     fn fallocate(_file: &File<Self>, _mode: i32, _offset: i64, _len: i64) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// `flush` (at each close of a file descriptor) by lock owner `id`.
+    fn flush(_file: &File<Self>, _id: LockOwner) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `fadvise` (`posix_fadvise` advice `advice` on `len` bytes at
+    /// `offset`).
+    fn fadvise(_file: &File<Self>, _offset: i64, _len: i64, _advice: i32) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Regular files take leases (`F_SETLEASE`) as local files do
+    /// (`generic_setlease`).
+    const LEASES: bool = false;
+}
+
+/// The lock owner of a `flush` (`fl_owner_t`), passed on as it is.
+#[derive(Clone, Copy)]
+pub(crate) struct LockOwner(bindings::fl_owner_t);
+
+impl LockOwner {
+    pub(super) fn as_raw(self) -> bindings::fl_owner_t {
+        self.0
+    }
 }
 
 struct Tables<T>(PhantomData<T>);
@@ -315,6 +340,9 @@ impl<T: FileSystem> Tables<T> {
         fallocate: if T::HAS_FALLOCATE { Some(fallocate::<T>) } else { None },
         copy_file_range: if T::HAS_COPY_FILE { Some(copy_file_range::<T>) } else { None },
         remap_file_range: if T::HAS_COPY_FILE { Some(remap_file_range::<T>) } else { None },
+        flush: if T::HAS_FLUSH { Some(flush::<T>) } else { None },
+        fadvise: if T::HAS_FADVISE { Some(fadvise::<T>) } else { None },
+        setlease: if T::LEASES { Some(bindings::rovl_h_generic_setlease) } else { None },
         ..super::real::zeroed_file_operations()
     };
     const DIR: bindings::file_operations = bindings::file_operations {
@@ -450,6 +478,16 @@ unsafe extern "C" fn fsync<T: FileSystem>(file: *mut bindings::file, start: i64,
 unsafe extern "C" fn fallocate<T: FileSystem>(file: *mut bindings::file, mode: c_int, offset: i64, len: i64) -> kernel::ffi::c_long {
     // SAFETY: the VFS passes an open file of ours.
     from_result(T::fallocate(unsafe { File::<T>::from_raw(file) }, mode, offset, len)) as kernel::ffi::c_long
+}
+
+unsafe extern "C" fn flush<T: FileSystem>(file: *mut bindings::file, id: bindings::fl_owner_t) -> c_int {
+    // SAFETY: the VFS passes an open file of ours.
+    from_result(T::flush(unsafe { File::<T>::from_raw(file) }, LockOwner(id)))
+}
+
+unsafe extern "C" fn fadvise<T: FileSystem>(file: *mut bindings::file, offset: i64, len: i64, advice: c_int) -> c_int {
+    // SAFETY: the VFS passes an open file of ours.
+    from_result(T::fadvise(unsafe { File::<T>::from_raw(file) }, offset, len, advice))
 }
 
 /// The `->tmpfile` inode operation (directories): see

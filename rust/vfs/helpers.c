@@ -13,6 +13,7 @@
 #include <linux/fs_context.h>
 #include <linux/fs_stack.h>
 #include <linux/fileattr.h>
+#include <linux/filelock.h>
 #include <linux/fsverity.h>
 #include <linux/mount.h>
 #include <linux/mutex.h>
@@ -693,6 +694,24 @@ int rovl_h_fsync(struct file *file, loff_t start, loff_t end, bool datasync)
 {
 	return vfs_fsync_range(file, start, end, datasync);
 }
+/* Leases as on a local file (a function of ours: inline without file locking). */
+int rovl_h_generic_setlease(struct file *file, int arg, struct file_lease **lease, void **priv)
+{
+	return generic_setlease(file, arg, lease, priv);
+}
+
+int rovl_h_flush(struct file *file, fl_owner_t id)
+{
+	return file->f_op->flush ? file->f_op->flush(file, id) : 0;
+}
+
+int rovl_h_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo, u64 start, u64 len)
+{
+	if (!inode->i_op->fiemap)
+		return -EOPNOTSUPP;
+	return inode->i_op->fiemap(inode, fieinfo, start, len);
+}
+
 int rovl_h_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 {
 	return vfs_fallocate(file, mode, offset, len);
@@ -915,4 +934,9 @@ int rovl_h_security_copy_up(struct dentry *dentry, struct cred **new)
 int rovl_h_security_copy_up_xattr(struct dentry *src, const char *name)
 {
 	return security_inode_copy_up_xattr(src, name);
+}
+
+struct dentry *rovl_h_d_real(struct dentry *dentry, enum d_real_type type)
+{
+	return d_real(dentry, type);
 }

@@ -636,6 +636,11 @@ pub(crate) trait Operations: Sized {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// `fiemap` (regular files): the extents of `len` bytes at `start`.
+    fn fiemap(_inode: &INode<Self>, _info: &mut Fiemap, _start: u64, _len: u64) -> Result {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// `fileattr_get` (lsattr, `FS_IOC_FSGETXATTR`).
     fn fileattr_get(_dentry: &DEntry<Self>, _fa: &mut FileAttr) -> Result {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
@@ -689,6 +694,15 @@ impl FileAttr {
     }
 
     pub(super) fn as_ptr(&mut self) -> *mut bindings::file_kattr {
+        self.0
+    }
+}
+
+/// A `fiemap` request being filled (`struct fiemap_extent_info`).
+pub(crate) struct Fiemap(*mut bindings::fiemap_extent_info);
+
+impl Fiemap {
+    pub(super) fn as_ptr(&mut self) -> *mut bindings::fiemap_extent_info {
         self.0
     }
 }
@@ -777,7 +791,10 @@ impl<T: FileSystem> Tables<T> {
         tmpfile: if T::HAS_TMPFILE { Some(super::file::tmpfile::<T>) } else { None },
         ..Self::COMMON
     };
-    const FILE: bindings::inode_operations = Self::COMMON;
+    const FILE: bindings::inode_operations = bindings::inode_operations {
+        fiemap: if T::HAS_FIEMAP { Some(fiemap::<T>) } else { None },
+        ..Self::COMMON
+    };
     const SPECIAL: bindings::inode_operations = Self::COMMON;
     const SYMLINK: bindings::inode_operations = bindings::inode_operations {
         get_link: if T::HAS_GET_LINK { Some(get_link::<T>) } else { None },
@@ -1040,6 +1057,12 @@ unsafe extern "C" fn update_time<T: FileSystem>(inode: *mut bindings::inode, ty:
     // SAFETY: the VFS passes one of our inodes, referenced for the call.
     let inode = unsafe { INode::<T>::from_raw(inode) };
     from_result(T::update_time(inode, ty == bindings::fs_update_time_FS_UPD_ATIME, flags & bindings::ROVL_IOCB_NOWAIT != 0))
+}
+
+unsafe extern "C" fn fiemap<T: FileSystem>(inode: *mut bindings::inode, info: *mut bindings::fiemap_extent_info, start: u64, len: u64) -> c_int {
+    // SAFETY: the VFS passes one of our inodes and the request it fills,
+    // both valid for the call.
+    from_result(T::fiemap(unsafe { INode::<T>::from_raw(inode) }, &mut Fiemap(info), start, len))
 }
 
 unsafe extern "C" fn fileattr_get<T: FileSystem>(dentry: *mut bindings::dentry, fa: *mut bindings::file_kattr) -> c_int {

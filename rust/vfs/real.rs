@@ -310,6 +310,13 @@ impl RealInode {
         usize::try_from(n).ok().filter(|&n| n > 0 && n <= out.len()).map(|n| (n, alg))
     }
 
+    /// The inode's own `fiemap` (`EOPNOTSUPP` without one), filling
+    /// `info`.
+    pub(crate) fn fiemap(&self, info: &mut super::inode::Fiemap, start: u64, len: u64) -> Result {
+        // SAFETY: the inode and the request are valid for the call.
+        to_result(unsafe { bindings::rovl_h_fiemap(self.as_ptr(), info.as_ptr(), start, len) })
+    }
+
     /// The link count.
     pub(crate) fn nlink(&self) -> u32 {
         // SAFETY: a racy read of the link count, as the VFS does.

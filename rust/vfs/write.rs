@@ -733,6 +733,18 @@ impl RealFile {
         to_result(unsafe { bindings::rovl_h_fsync(self.as_ptr(), start, end, datasync) })
     }
 
+    /// The file's own `flush` by lock owner `id`, if it has one.
+    pub(crate) fn flush(&self, id: super::file::LockOwner) -> Result {
+        // SAFETY: the file is valid; the owner is passed on as the VFS gave it.
+        to_result(unsafe { bindings::rovl_h_flush(self.as_ptr(), id.as_raw()) })
+    }
+
+    /// `vfs_fadvise`.
+    pub(crate) fn fadvise(&self, offset: i64, len: i64, advice: i32) -> Result {
+        // SAFETY: the file is valid.
+        to_result(unsafe { bindings::vfs_fadvise(self.as_ptr(), offset, len, advice) })
+    }
+
     /// `vfs_fallocate`.
     pub(crate) fn fallocate(&self, mode: i32, offset: i64, len: i64) -> Result {
         // SAFETY: the file is valid.
