@@ -411,8 +411,14 @@ void rovl_h_inode_atime_from(struct inode *inode, const struct inode *real)
 }
 void rovl_h_inode_cmtime_from(struct inode *inode, const struct inode *real)
 {
-	inode_set_mtime_to_ts(inode, inode_get_mtime(real));
-	inode_set_ctime_to_ts(inode, inode_get_ctime(real));
+	struct timespec64 mtime = inode_get_mtime(inode), rmtime = inode_get_mtime(real);
+	struct timespec64 ctime = inode_get_ctime(inode), rctime = inode_get_ctime(real);
+
+	/* Only when they differ: called after every read. */
+	if (!timespec64_equal(&mtime, &rmtime) || !timespec64_equal(&ctime, &rctime)) {
+		inode_set_mtime_to_ts(inode, rmtime);
+		inode_set_ctime_to_ts(inode, rctime);
+	}
 }
 
 /*
