@@ -74,21 +74,29 @@ pub(crate) fn has_upper_alias(dentry: &DEntry<Rovl>) -> bool {
     dentry.flags() & super::DENTRY_UPPER_ALIAS != 0
 }
 
-/// `ovl_already_copied_up`.
+/// `ovl_already_copied_up`: a dentry decoded from a file handle
+/// (disconnected) has no upper alias of its own; its upper inode is
+/// enough.
 fn already_copied_up(dentry: &DEntry<Rovl>, inode: &INode<Rovl>, flags: u32) -> bool {
-    inode.data().has_upper() && has_upper_alias(dentry) && !needs_data_copy_up(inode, flags)
+    inode.data().has_upper()
+        && (has_upper_alias(dentry) || dentry.is_disconnected())
+        && !needs_data_copy_up(inode, flags)
 }
 
 /// `ovl_need_index`: lower hard links are copied up through the index
-/// (one upper inode for all their names).
+/// (one upper inode for all their names); with NFS export, every object
+/// with a lower one is indexed (`ovl_index_all`).
 pub(crate) fn need_index(ofs: &OvlFs, dentry: &DEntry<Rovl>) -> bool {
-    if ofs.indexdir().is_none() || dentry.is_dir() {
+    let Some(lower) = dentry.inode().and_then(|i| i.data().lowers().first()) else {
+        return false;
+    };
+    if ofs.indexdir().is_none() {
         return false;
     }
-    dentry
-        .inode()
-        .and_then(|i| i.data().lowers().first().and_then(|l| l.dentry.inode().map(|li| li.nlink() > 1)))
-        .unwrap_or(false)
+    if ofs.index_all() {
+        return true;
+    }
+    !lower.dentry.can_lookup() && lower.dentry.inode().is_some_and(|li| li.nlink() > 1)
 }
 
 /// `ovl_set_nlink_common`: records the overlay nlink relative to the
@@ -116,9 +124,12 @@ fn set_nlink_lower(ofs: &OvlFs, wa: &WriteAccess<'_>, inode: &INode<Rovl>) -> Re
     set_nlink_common(ofs, wa, inode, &lower, &upper, b'L')
 }
 
-/// `ovl_need_meta_copy_up`: only the metadata goes up.
-fn need_meta_copy_up(ofs: &OvlFs, inode: &INode<Rovl>, ft: FileType, flags: u32) -> bool {
-    if !ofs.config.metacopy || ft != FileType::Reg || open_flags_need_data(flags) {
+/// `ovl_need_meta_copy_up`: only the metadata goes up.  Not for a dentry
+/// decoded from a file handle (disconnected, NFS export): its copy is
+/// only in the index, where a later lookup by name must find the data
+/// without a path to follow.
+fn need_meta_copy_up(ofs: &OvlFs, dentry: &DEntry<Rovl>, inode: &INode<Rovl>, ft: FileType, flags: u32) -> bool {
+    if !ofs.config.metacopy || ft != FileType::Reg || open_flags_need_data(flags) || dentry.is_disconnected() {
         return false;
     }
     // verity=require: a full copy unless the data has fs-verity.
@@ -152,21 +163,32 @@ fn metacopy_digest<'b>(c: &Ctx<'_>, buf: &'b mut [u8; metacopy::DIGEST_MAX]) -> 
     Ok(digest)
 }
 
+/// The parent a copy-up goes into: its overlay inode, upper directory
+/// (`destdir`) and times (`pstat`, restored after the change).
+struct ParentDir<'a> {
+    inode: &'a INode<Rovl>,
+    upper: ARef<RealDentry>,
+    stat: Kstat,
+}
+
 /// What one copy-up works with (`struct ovl_copy_up_ctx`).
 struct Ctx<'a> {
     ofs: &'a OvlFs,
     inode: &'a INode<Rovl>,
-    parent: &'a INode<Rovl>,
+    /// `None` for a dentry decoded from a file handle (disconnected): it
+    /// is copied up to the index only.
+    parent: Option<ParentDir<'a>>,
     upper: &'a Layer,
     /// The lower object copied (`lowerpath`) and its layer.
     lower: &'a RealDentry,
     lower_layer: &'a Layer,
     stat: Kstat,
-    pstat: Kstat,
     link: Option<CBuf>,
-    destdir: ARef<RealDentry>,
     workdir: &'a RealDentry,
     metacopy: bool,
+    /// The copy is indexed (`c->indexed`): a directory gets an index
+    /// entry before it goes into place.
+    indexed: Cell<bool>,
     /// The metacopy xattr written has an fs-verity digest.
     metacopy_digest: Cell<bool>,
     metadata_fsync: bool,
@@ -198,14 +220,25 @@ pub(crate) fn maybe_copy_up(dentry: &DEntry<Rovl>, flags: u32) -> Result {
     copy_up_flags(dentry, flags)
 }
 
-/// `ovl_copy_up_flags`.
+/// `ovl_copy_up_flags`.  With NFS export, a dentry decoded from a file
+/// handle (disconnected, a non-directory) is copied up to the index dir
+/// without a link into an upper directory.
 fn copy_up_flags(dentry: &DEntry<Rovl>, flags: u32) -> Result {
     let inode = dentry.inode().ok_or(EIO)?;
+    let disconnected = dentry.is_disconnected();
+    if disconnected && dentry.is_dir() {
+        return Err(EIO);
+    }
     super::namei::lookup_lowerdata(inode)?;
     loop {
         let inode = dentry.inode().ok_or(EIO)?;
         if already_copied_up(dentry, inode, flags) {
             return Ok(());
+        }
+        let ofs = inode.super_block().data();
+        if disconnected {
+            ofs.with_creds(|| copy_up_one(None, dentry, flags))?;
+            continue;
         }
         // The topmost ancestor not copied up yet (the root always is).
         let mut next: ARef<DEntry<Rovl>> = dentry.into();
@@ -219,16 +252,15 @@ fn copy_up_flags(dentry: &DEntry<Rovl>, flags: u32) -> Result {
             }
             next = parent;
         };
-        let ofs = inode.super_block().data();
-        ofs.with_creds(|| copy_up_one(&parent, &next, flags))?;
+        ofs.with_creds(|| copy_up_one(Some(&parent), &next, flags))?;
     }
 }
 
 /// `ovl_copy_up_one`: copies `dentry`, whose `parent` has an upper
-/// directory, with the mounter's credentials (held by the caller).
-fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Result {
+/// directory (`None`: disconnected), with the mounter's credentials (held
+/// by the caller).
+fn copy_up_one(parent: Option<&DEntry<Rovl>>, dentry: &DEntry<Rovl>, flags: u32) -> Result {
     let inode = dentry.inode().ok_or(EIO)?;
-    let pinode = parent.inode().ok_or(EIO)?;
     let ofs = inode.super_block().data();
     let oi: &OvlInode = inode.data();
     let workdir = ofs.workdir().ok_or(EROFS)?;
@@ -241,9 +273,16 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
         return Err(EOVERFLOW);
     }
     let ft = FileType::of_mode(stat.mode());
-    let destdir = pinode.data().upper_dentry()?;
-    let mut pstat = Kstat::new();
-    upper.mnt.getattr(&destdir, &mut pstat, STATX_TIMES, 0)?;
+    let parent = match parent {
+        Some(p) => {
+            let pinode = p.inode().ok_or(EIO)?;
+            let destdir = pinode.data().upper_dentry()?;
+            let mut pstat = Kstat::new();
+            upper.mnt.getattr(&destdir, &mut pstat, STATX_TIMES, 0)?;
+            Some(ParentDir { inode: pinode, upper: destdir, stat: pstat })
+        }
+        None => None,
+    };
     if flags & open_flags::TRUNC != 0 {
         stat.set_size(0);
     }
@@ -255,17 +294,16 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
     let c = Ctx {
         ofs,
         inode,
-        parent: pinode,
+        parent,
         upper,
         lower: &lowerpath.dentry,
         lower_layer,
         stat,
-        pstat,
         link,
-        destdir,
         workdir,
-        metacopy: need_meta_copy_up(ofs, inode, ft, flags),
+        metacopy: need_meta_copy_up(ofs, dentry, inode, ft, flags),
         metacopy_digest: Cell::new(false),
+        indexed: Cell::new(false),
         metadata_fsync: ofs.should_sync_metadata() && matches!(ft, FileType::Reg | FileType::Dir),
     };
     // ovl_copy_up_start: one copy-up per inode at a time; another may
@@ -277,8 +315,10 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
     if !oi.has_upper() {
         do_copy_up(&c, dentry)?;
     }
-    if !has_upper_alias(dentry) {
-        link_up(&c, dentry)?;
+    if let Some(p) = &c.parent {
+        if !has_upper_alias(dentry) {
+            link_up(&c, p, dentry)?;
+        }
     }
     if needs_data_copy_up(inode, flags) {
         copy_up_meta_inode_data(&c)?;
@@ -288,28 +328,34 @@ fn copy_up_one(parent: &DEntry<Rovl>, dentry: &DEntry<Rovl>, flags: u32) -> Resu
 
 /// `ovl_link_up`: links the upper inode (found through the index) under
 /// the name of `dentry` in its parent's upper directory.
-fn link_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
+fn link_up(c: &Ctx<'_>, p: &ParentDir<'_>, dentry: &DEntry<Rovl>) -> Result {
     let ofs = c.ofs;
     let wa = c.upper.mnt.want_write()?;
-    super::namei::set_impure(ofs, &wa, c.parent)?;
+    super::namei::set_impure(ofs, &wa, p.inode)?;
     set_nlink_lower(ofs, &wa, c.inode)?;
     let upper = c.inode.data().upper_dentry()?;
     let mut nb = [0u8; 256];
     let name = dentry.name_copy(&mut nb)?;
-    let linked = wa.start_creating(&c.destdir, name)?.link(&upper)?;
+    let linked = wa.start_creating(&p.upper, name)?.link(&upper)?;
     // Restore the parent's times (best effort).
-    wa.set_times(&c.destdir, &c.pstat);
+    wa.set_times(&p.upper, &p.stat);
     dentry.set_flags(super::DENTRY_UPPER_ALIAS);
     dentry.set_reval(super::inode::stack_reval(c.inode.data().lowers()).union(linked.reval_flags()));
     set_nlink_upper(ofs, &wa, c.inode)
 }
 
-/// `ovl_do_copy_up`: a lower hard link (with `index=on`) goes to the index
-/// (named after its origin's handle) and is linked into place afterwards
-/// ([`link_up`]); anything else straight into its parent.
+/// `ovl_do_copy_up`: an indexed non-directory (a lower hard link with
+/// `index=on`, anything with NFS export) goes to the index (named after
+/// its origin's handle) and is linked into place afterwards ([`link_up`]);
+/// anything else straight into its parent, an indexed directory with an
+/// index entry made before it goes into place.
 fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
     let ft = FileType::of_mode(c.stat.mode());
-    let to_index = need_index(c.ofs, dentry);
+    let indexed = need_index(c.ofs, dentry);
+    c.indexed.set(indexed);
+    // (The work dir of an indexed directory is the index dir: with
+    // index=on it is rovl's work dir for everything.)
+    let to_index = indexed && ft != FileType::Dir;
     // The origin is recorded unless copy-up breaks a lower hard link.
     let origin = ft == FileType::Dir || c.stat.nlink() == 1 || to_index;
     let origin_fh = if origin && c.lower_layer.can_decode_fh {
@@ -322,11 +368,14 @@ fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
     let (destdir, name): (ARef<RealDentry>, &[u8]) = if to_index {
         index_name = super::namei::index_name_of(c.ofs, c.lower_layer, c.lower)?.ok_or(EIO)?;
         (c.ofs.indexdir().ok_or(EIO)?.into(), &index_name)
-    } else {
+    } else if let Some(p) = &c.parent {
         let wa = c.upper.mnt.want_write()?;
         // The parent may now hold a non-pure upper entry.
-        super::namei::set_impure(c.ofs, &wa, c.parent)?;
-        (c.destdir.clone(), dentry.name_copy(&mut nb)?)
+        super::namei::set_impure(c.ofs, &wa, p.inode)?;
+        (p.upper.clone(), dentry.name_copy(&mut nb)?)
+    } else {
+        // A disconnected dentry can only be copied up to the index.
+        return Err(EIO);
     };
     let origin = origin.then_some(origin_fh.as_deref());
     // O_TMPFILE for a regular file where the upper file system has it.
@@ -335,16 +384,18 @@ fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
     } else {
         copy_up_workdir(c, dentry, &destdir, name, origin)?;
     }
-    if to_index {
+    if indexed {
         c.inode.data().set(flag::INDEX);
     }
     let wa = c.upper.mnt.want_write()?;
-    if to_index {
-        // The index entry's nlink until the link into place.
-        return set_nlink_upper(c.ofs, &wa, c.inode);
-    }
+    let p = match &c.parent {
+        Some(p) if !to_index => p,
+        // The index entry's nlink until the link into place (the only
+        // link of a disconnected dentry's copy).
+        _ => return set_nlink_upper(c.ofs, &wa, c.inode),
+    };
     // Restore the parent's times (best effort).
-    wa.set_times(&c.destdir, &c.pstat);
+    wa.set_times(&p.upper, &p.stat);
     dentry.set_flags(super::DENTRY_UPPER_ALIAS);
     if let Some(u) = c.inode.data().upper() {
         dentry.set_reval(super::inode::stack_reval(c.inode.data().lowers()).union(u.dentry.reval_flags()));
@@ -429,6 +480,12 @@ fn copy_up_workdir(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, nam
         return Err(e);
     }
     let wa = c.upper.mnt.want_write()?;
+    if ofs_dir_indexed(c) {
+        if let Err(e) = create_index(c, &wa, &temp) {
+            let _ = super::super_::cleanup(&wa, c.workdir, &temp);
+            return Err(e);
+        }
+    }
     let r = (|| -> Result {
         // temp or workdir moved under us: EIO.
         let mut rd = wa.start_renaming_dentry(c.workdir, &temp, destdir, name, 0).map_err(|_| EIO)?;
@@ -441,6 +498,39 @@ fn copy_up_workdir(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, nam
     }
     copied_up(c, temp);
     Ok(())
+}
+
+/// An indexed directory copy (which gets an index entry).
+fn ofs_dir_indexed(c: &Ctx<'_>) -> bool {
+    c.indexed.get() && FileType::of_mode(c.stat.mode()) == FileType::Dir
+}
+
+/// `ovl_create_index`: the index entry of a directory copied up with NFS
+/// export: an empty directory named after its origin's handle, whose
+/// `overlay.upper` holds the handle of the upper directory `upper` (the
+/// copy, before it goes into place).  Non-directories are copied up to
+/// the index directly instead.
+fn create_index(c: &Ctx<'_>, wa: &WriteAccess<'_>, upper: &RealDentry) -> Result {
+    let ofs = c.ofs;
+    let indexdir = ofs.indexdir().ok_or(EIO)?;
+    // Not indexed before its copy-up.
+    if c.inode.data().test(flag::INDEX) {
+        return Err(EIO);
+    }
+    let name = super::namei::index_name_of(ofs, c.lower_layer, c.lower)?.ok_or(EIO)?;
+    let cattr = super::dir::CAttr { mode: crate::vfs::S_IFDIR, rdev: 0, link: None, hardlink: None };
+    let temp = super::dir::create_temp(ofs, wa, indexdir, &cattr)?;
+    let r = (|| -> Result {
+        // ovl_set_upper_fh
+        let fh = encode_real_fh(ofs, upper.inode().ok_or(EIO)?, true)?;
+        ofs.check_setxattr(wa, &temp, OvlXattr::Upper, &fh)?;
+        let mut rd = wa.start_renaming_dentry(indexdir, &temp, indexdir, &name, 0)?;
+        rd.rename(0)
+    })();
+    if r.is_err() {
+        let _ = super::super_::cleanup(wa, indexdir, &temp);
+    }
+    r
 }
 
 /// `ovl_copy_up_data`: the data of a regular file, into `temp` (unless

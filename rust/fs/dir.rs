@@ -2,11 +2,9 @@
 
 //! Directory operations (`fs/overlayfs/dir.c`): create, mkdir, mknod,
 //! symlink, link, unlink, rmdir and rename, on the upper layer, with
-//! whiteouts over lower entries, opaque directories and redirects.
-//!
-//! Not yet: the hard-link index (`ovl_nlink_start`/`_end`, `index=on` is
-//! refused on read-write mounts for now), `O_TMPFILE`, shared whiteout
-//! inodes (each whiteout is its own inode).
+//! whiteouts over lower entries, opaque directories and redirects, the
+//! hard-link index (`ovl_nlink_start`/`_end`) and, with NFS export, index
+//! entries whited out when the last link of an indexed object goes.
 
 #![forbid(unsafe_code)]
 
@@ -71,8 +69,7 @@ pub(crate) fn create_temp(_ofs: &OvlFs, wa: &WriteAccess<'_>, workdir: &RealDent
 /// place: a new hard link of the shared whiteout (one inode for all
 /// whiteouts, as overlayfs makes them), or the shared whiteout itself when
 /// it cannot take more links.
-fn whiteout(ofs: &OvlFs, wa: &WriteAccess<'_>) -> Result<ARef<RealDentry>> {
-    let workdir = ofs.workdir().ok_or(EROFS)?;
+fn whiteout(ofs: &OvlFs, wa: &WriteAccess<'_>, workdir: &RealDentry) -> Result<ARef<RealDentry>> {
     let mut shared = ofs.whiteout.lock();
     if shared.dentry.is_none() {
         let mut b = [0u8; 16];
@@ -100,11 +97,10 @@ fn whiteout(ofs: &OvlFs, wa: &WriteAccess<'_>) -> Result<ARef<RealDentry>> {
 }
 
 /// `ovl_cleanup_and_whiteout`: replaces `dentry` (a child of the upper
-/// directory `dir`, maybe negative) by a whiteout; a directory is
-/// exchanged with it and then removed.
-fn cleanup_and_whiteout(ofs: &OvlFs, wa: &WriteAccess<'_>, dir: &RealDentry, dentry: &RealDentry) -> Result {
-    let workdir = ofs.workdir().ok_or(EROFS)?;
-    let wh = whiteout(ofs, wa)?;
+/// directory `dir`, maybe negative) by a whiteout made in `workdir`; a
+/// directory is exchanged with it and then removed.
+pub(crate) fn cleanup_and_whiteout(ofs: &OvlFs, wa: &WriteAccess<'_>, workdir: &RealDentry, dir: &RealDentry, dentry: &RealDentry) -> Result {
+    let wh = whiteout(ofs, wa, workdir)?;
     let flags = if dentry.can_lookup() { RENAME_EXCHANGE } else { 0 };
     let r = wa.start_renaming_two(workdir, &wh, dir, dentry, flags).and_then(|mut rd| rd.rename(flags));
     if let Err(e) = r {
@@ -209,7 +205,8 @@ fn nlink_end(ofs: &OvlFs, dentry: &DEntry<Rovl>, lock: crate::vfs::inode::INodeL
 }
 
 /// `ovl_cleanup_index`: removes the index entry of an inode with no link
-/// left (or, if the upper inode still has other links, a lower hard link
+/// left (with NFS export: replaces it by a whiteout), or, if the upper
+/// inode still has other links (a lower hard link
 /// was added meanwhile: keeps it and fixes the nlink).
 fn cleanup_index(ofs: &OvlFs, inode: &INode<Rovl>) -> Result {
     let oi = inode.data();
@@ -228,7 +225,10 @@ fn cleanup_index(ofs: &OvlFs, inode: &INode<Rovl>) -> Result {
         return super::copy_up::set_nlink_upper(ofs, &wa, inode);
     }
     let index = up.mnt.lookup_unlocked(indexdir, &name)?;
-    if index.inode().is_some() {
+    if ofs.index_all() {
+        // A whiteout entry: a handle of the object is stale from now on.
+        cleanup_and_whiteout(ofs, &wa, indexdir, indexdir, &index)?;
+    } else if index.inode().is_some() {
         super_::cleanup(&wa, indexdir, &index)?;
     }
     Ok(())
@@ -399,6 +399,12 @@ pub(crate) fn tmpfile(dir: &INode<Rovl>, file: &crate::vfs::file::OpeningFile<'_
 
 /// `ovl_link`.
 pub(crate) fn link(old: &DEntry<Rovl>, dir: &INode<Rovl>, new: &Named<'_, Rovl>) -> Result {
+    // A link of a metacopy file records the path of its data in a
+    // redirect, which a dentry decoded from a file handle (NFS export)
+    // does not know: its data goes up first.
+    if old.is_disconnected() {
+        super::copy_up::copy_up_with_data(old)?;
+    }
     super::copy_up::copy_up(old)?;
     super::copy_up::copy_up(&new.parent())?;
     let inode = old.inode().ok_or(EIO)?;
@@ -535,7 +541,7 @@ pub(crate) fn remove(_dir: &INode<Rovl>, named: &Named<'_, Rovl>, is_dir: bool) 
             if opaquedir.is_none() && inode.data().has_upper() && !matches_upper(dentry, &upper) {
                 return Err(crate::vfs::estale());
             }
-            cleanup_and_whiteout(ofs, &wa, &upperdir, &upper)?;
+            cleanup_and_whiteout(ofs, &wa, ofs.workdir().ok_or(EROFS)?, &upperdir, &upper)?;
             dir_modified(pinode, true);
         }
         dentry.drop_hash();

@@ -364,12 +364,12 @@ fn protattr_flags(ofs: &OvlFs, upper: Option<&RealDentry>) -> u32 {
     flags
 }
 
-/// `ovl_verify_inode` (strict, from lookup): the layers of a cached inode
-/// must be those just looked up.
-fn verify_inode(inode: &INode<Rovl>, is_dir: bool, upper: Option<&RealDentry>, lower: Option<&RealDentry>) -> bool {
+/// `ovl_verify_inode`: the layers of a cached inode must be those just
+/// looked up.  `strict` (a directory from lookup): also none more.
+fn verify_inode(inode: &INode<Rovl>, strict: bool, upper: Option<&RealDentry>, lower: Option<&RealDentry>) -> bool {
     let oi = inode.data();
     let (ino_upper, ino_lower) = (oi.upper(), oi.lowers().first());
-    if is_dir {
+    if strict {
         // A real lower directory moved to the upper layer under us, or the
         // lookup of an uncovered redirect origin.
         if (lower.is_none() && ino_lower.is_some()) || (upper.is_none() && ino_upper.is_some()) {
@@ -472,6 +472,21 @@ pub(crate) fn get_inode(
     }
 }
 
+/// `ovl_lookup_inode`: the overlay inode hashed by the real inode of
+/// `real` (an upper dentry with `is_upper`), if it is in the inode cache;
+/// `ESTALE` if its layers are not `real`.
+pub(crate) fn lookup_inode(sb: &SuperBlock<Rovl>, real: &RealDentry, is_upper: bool) -> Result<Option<ARef<INode<Rovl>>>> {
+    let key = real.inode().ok_or(EIO)?.id();
+    let Some(inode) = sb.ilookup(key as u64, key) else {
+        return Ok(None);
+    };
+    let (upper, lower) = if is_upper { (Some(real), None) } else { (None, Some(real)) };
+    if !verify_inode(&inode, false, upper, lower) {
+        return Err(crate::vfs::estale());
+    }
+    Ok(Some(inode))
+}
+
 /// The root inode (`ovl_get_root`): not hashed, always iterated merged;
 /// with an upper layer it has the upper root's inode number.
 pub(crate) fn get_root_inode(
@@ -544,7 +559,7 @@ pub(crate) fn getattr(dentry: &DEntry<Rovl>, stat: &mut Kstat, mask: u32, flags:
             let mut ls = Kstat::new();
             let lmask = crate::vfs::real::STATX_INO | crate::vfs::real::STATX_BLOCKS | if is_dir { 0 } else { crate::vfs::real::STATX_NLINK };
             ofs.with_creds(|| ll.mnt.getattr(&lower.dentry, &mut ls, lmask, flags))?;
-            if oi.test(flag::INDEX) || is_dir || ls.nlink() == 1 {
+            if oi.test(flag::INDEX) || (!ofs.verify_lower() && (is_dir || ls.nlink() == 1)) {
                 fsid = ll.fsid;
                 stat.set_ino(ls.ino());
             }

@@ -8,10 +8,9 @@
 //! ([`file`]), extended attributes ([`xattrs`]) and helpers ([`util`]).
 //! Each function that follows a C function names it.
 //!
-//! At this stage every mount is read-only: lower layers only, as overlayfs
-//! does for a mount without upper layer, or with an upper layer (`-o ro`),
-//! read as overlayfs reads it; copy-up ([`copy_up`]) has only the file
-//! handles it stores so far.
+//! With an upper layer the overlay is writable: copy-up ([`copy_up`]),
+//! directory operations ([`dir`]); file handles and NFS export are in
+//! [`export`].
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +25,7 @@ macro_rules! warn_rl {
 
 pub(crate) mod copy_up;
 pub(crate) mod dir;
+pub(crate) mod export;
 pub(crate) mod file;
 pub(crate) mod inode;
 pub(crate) mod namei;
@@ -45,3 +45,6 @@ pub(crate) const DENTRY_XWHITEOUTS: usize = 1 << 1;
 /// Dentry flags: the upper inode is linked under this dentry's name in the
 /// upper layer (`OVL_E_UPPER_ALIAS`), not only reached through the index.
 pub(crate) const DENTRY_UPPER_ALIAS: usize = 1 << 2;
+/// Dentry flags: connected for NFS export (`OVL_E_CONNECTED`): its
+/// ancestors can be reconnected from its origin's layer.
+pub(crate) const DENTRY_CONNECTED: usize = 1 << 3;

@@ -133,24 +133,10 @@ fn check_metacopy_size(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry) -> Resul
 /// `upper`, decoded from its `overlay.origin` file handle on the lower
 /// layers; `None` if it has none or it is gone.
 fn check_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
-    let layer = ofs.layer(0)?;
-    // ovl_get_fh
-    let value = match ofs.getxattr_value(layer, upper, OvlXattr::Origin) {
-        Ok(Some(v)) => v,
-        Ok(None) => return Ok(None),
-        Err(e) => {
-            warn_rl!("failed to get origin ({})\n", e.to_errno());
-            return Ok(None);
-        }
+    let Ok(Some(fb)) = get_fh(ofs, upper, OvlXattr::Origin) else {
+        return Ok(None);
     };
-    let fb = match fh::fh_from_xattr(&value) {
-        Ok(Some(fb)) => fb,
-        Ok(None) => return Ok(None),
-        Err(_) => {
-            warn_rl!("{} ({:?})\n", fh::INVALID_ORIGIN_MSG, kernel::str::BStr::from_bytes(&value));
-            return Ok(None);
-        }
-    };
+    let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
     match check_origin_fh(ofs, &fb, false, Some(upper)) {
         Ok(o) => Ok(Some(o)),
         Err(e) if e == crate::vfs::estale() => Ok(None),
@@ -158,12 +144,85 @@ fn check_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
     }
 }
 
+/// The lower stack of a regular file decoded from a file handle (NFS
+/// export with `metacopy=on`), from its topmost lower dentry `top`: `top`
+/// alone if it has its data, else `top` and the file holding the data,
+/// found by following the copy-up origins (`overlay.origin`) of metacopy
+/// files down the lower layers, or, for a metacopy file whose data is in a
+/// data-only layer, its absolute redirect (looked up at first open).
+///
+/// A lookup by name finds the data by path and redirect instead; both find
+/// the same file unless the lower layers were changed offline after the
+/// metacopy files were made (overlayfs leaves that undefined).  Also
+/// returns the metacopy xattr size of `top` (0: not a metacopy file).
+pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath) -> Result<(KVec<OvlPath>, Option<LazyData>, usize)> {
+    let mut stack = KVec::with_capacity(2, GFP_KERNEL)?;
+    let top_mc = ofs.with_creds(|| check_metacopy_size(ofs, ofs.layer(top.layer)?, &top.dentry))?;
+    let mut cur = OvlPath { layer: top.layer, dentry: top.dentry.clone() };
+    stack.push(top, GFP_KERNEL)?;
+    let mut mc = top_mc;
+    let mut lazy = None;
+    while mc != 0 {
+        let layer = ofs.layer(cur.layer)?;
+        let next = ofs.with_creds(|| -> Result<Option<OvlPath>> {
+            let value = match ofs.getxattr_value(layer, &cur.dentry, OvlXattr::Origin)? {
+                Some(v) => v,
+                None => return Ok(None),
+            };
+            let Ok(Some(fb)) = fh::fh_from_xattr(&value) else {
+                return Ok(None);
+            };
+            match check_origin_fh_from(ofs, &fb, false, Some(&cur.dentry), cur.layer + 1) {
+                Ok(o) => Ok(Some(o)),
+                Err(e) if e == crate::vfs::estale() => Ok(None),
+                Err(e) => Err(e),
+            }
+        })?;
+        let Some(next) = next else {
+            // The data in a data-only layer, by absolute redirect.
+            if ofs.numdatalayer > 0 {
+                if let Some(r) = ofs.with_creds(|| get_redirect(ofs, layer, &cur.dentry))? {
+                    if r.first() == Some(&b'/') {
+                        lazy = Some(LazyData { redirect: CBuf::new(&r)?, found: Default::default() });
+                        break;
+                    }
+                }
+            }
+            cur.dentry.with_name(|n| {
+                warn_rl!("metacopy with no lower data found - abort lookup ({})\n", kernel::str::BStr::from_bytes(n))
+            });
+            return Err(EIO);
+        };
+        mc = ofs.with_creds(|| check_metacopy_size(ofs, ofs.layer(next.layer)?, &next.dentry))?;
+        cur = next;
+        if mc == 0 {
+            stack.push(OvlPath { layer: cur.layer, dentry: cur.dentry.clone() }, GFP_KERNEL)?;
+        }
+    }
+    Ok((stack, lazy, top_mc))
+}
+
+/// The metacopy xattr size of the upper file `upper` (0: not metacopy).
+pub(crate) fn upper_metacopy_size(ofs: &OvlFs, upper: &RealDentry) -> Result<usize> {
+    ofs.with_creds(|| check_metacopy_size(ofs, ofs.layer(0)?, upper))
+}
+
+/// `ovl_check_origin` for a decoded upper file (`ovl_obtain_alias`).
+pub(crate) fn upper_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
+    ofs.with_creds(|| check_origin(ofs, upper))
+}
+
 /// `ovl_check_origin_fh`: the lower dentry the handle `fb` names, on the
 /// first lower layer that decodes it; `ESTALE` if none does or (with
 /// `upper`) it is of another type than `upper`.
 pub(crate) fn check_origin_fh(ofs: &OvlFs, fb: &fh::Fb<'_>, connected: bool, upper: Option<&RealDentry>) -> Result<OvlPath> {
+    check_origin_fh_from(ofs, fb, connected, upper, 1)
+}
+
+/// [`check_origin_fh`] on the lower layers from `first` down.
+fn check_origin_fh_from(ofs: &OvlFs, fb: &fh::Fb<'_>, connected: bool, upper: Option<&RealDentry>, first: usize) -> Result<OvlPath> {
     let mut found = None;
-    for idx in 1..=ofs.numlowerlayer() {
+    for idx in first..=ofs.numlowerlayer() {
         let l = ofs.layer(idx)?;
         if l.fsid != 0 && ofs.bad_uuid(l.fsid) {
             continue;
@@ -186,30 +245,37 @@ pub(crate) fn check_origin_fh(ofs: &OvlFs, fb: &fh::Fb<'_>, connected: bool, upp
     Ok(o)
 }
 
-/// `ovl_get_fh` for comparisons (`ovl_verify_fh`): the stored handle's
-/// bytes, `ENODATA` when there is none or it cannot be read.
-fn stored_fh(ofs: &OvlFs, dentry: &RealDentry, ox: OvlXattr) -> Result<KVec<u8>> {
+/// `ovl_get_fh`: the handle (`ovl_fb` bytes, checked) an upper dentry's
+/// xattr `ox` holds; `None` for none or an empty one ("origin unknown");
+/// an error (logged) when it cannot be read or is invalid.
+fn get_fh(ofs: &OvlFs, dentry: &RealDentry, ox: OvlXattr) -> Result<Option<KVec<u8>>> {
     let layer = ofs.layer(0)?;
     let value = match ofs.getxattr_value(layer, dentry, ox) {
         Ok(Some(v)) => v,
-        Ok(None) => return Err(crate::vfs::enodata()),
+        Ok(None) => return Ok(None),
         Err(e) => {
             warn_rl!("failed to get origin ({})\n", e.to_errno());
-            return Err(crate::vfs::enodata());
+            return Err(e);
         }
     };
     match fh::fh_from_xattr(&value) {
         Ok(Some(fb)) => {
             let mut v = KVec::new();
             v.extend_from_slice(fb.as_bytes(), GFP_KERNEL)?;
-            Ok(v)
+            Ok(Some(v))
         }
-        Ok(None) => Err(crate::vfs::enodata()),
-        Err(_) => {
+        Ok(None) => Ok(None),
+        Err(e) => {
             warn_rl!("{} ({:?})\n", fh::INVALID_ORIGIN_MSG, kernel::str::BStr::from_bytes(&value));
-            Err(crate::vfs::enodata())
+            Err(util::errno(e.errno()))
         }
     }
+}
+
+/// `ovl_get_fh` for comparisons (`ovl_verify_fh`): the stored handle's
+/// bytes, `ENODATA` when there is none or it cannot be read.
+fn stored_fh(ofs: &OvlFs, dentry: &RealDentry, ox: OvlXattr) -> Result<KVec<u8>> {
+    get_fh(ofs, dentry, ox).ok().flatten().ok_or_else(crate::vfs::enodata)
 }
 
 /// `ovl_verify_set_fh`: `dentry`'s (upper layer) xattr `ox` must hold the
@@ -276,11 +342,15 @@ pub(crate) fn index_name_of(ofs: &OvlFs, layer: &Layer, origin: &RealDentry) -> 
 
 /// `ovl_lookup_index`: the index entry of the lower inode `origin` (on
 /// `layer`); with `upper`, an entry of another inode is not this one's.
+/// `verify` (lookup): a whiteout entry is corrupt and a directory entry
+/// must point to `upper`; without (decoding a file handle), a whiteout
+/// entry means the handle is stale.
 pub(crate) fn lookup_index(
     ofs: &OvlFs,
     upper: Option<&RealDentry>,
     layer: &Layer,
     origin: &RealDentry,
+    verify: bool,
 ) -> Result<Option<ARef<RealDentry>>> {
     let Some(indexdir) = ofs.indexdir() else {
         return Ok(None);
@@ -302,18 +372,51 @@ pub(crate) fn lookup_index(
             return Err(e);
         }
     };
+    let whiteout = ofs.is_whiteout(up, &index);
+    if whiteout && !verify {
+        // All lower aliases were unlinked: a stale handle, no warning.
+        return Err(crate::vfs::estale());
+    }
     let (it, ot) = (index.file_type(), origin.file_type());
-    if util::dentry_weird(&index, up.has_encoding) || ofs.is_whiteout(up, &index) || it != ot {
+    if util::dentry_weird(&index, up.has_encoding) || whiteout || it != ot {
         let mode = |d: &RealDentry| d.inode().map_or(0, |i| i.mode() & crate::vfs::S_IFMT);
         util::with_name2(&index, |n| {
             warn_rl!("bad index found (index={}, ftype={:x}, origin ftype={:x}).\n", kernel::str::BStr::from_bytes(n), mode(&index), mode(origin))
         });
         return Err(EIO);
     }
-    if origin.can_lookup() {
-        // Directory index entries exist with nfs_export only, which rovl
-        // does not offer with an upper layer yet.
-        return Ok(None);
+    if origin.can_lookup() && verify {
+        let Some(u) = upper else {
+            util::with_name2(origin, |o| {
+                util::with_name2(&index, |n| {
+                    warn_rl!(
+                        "suspected uncovered redirected dir found (origin={}, index={}).\n",
+                        kernel::str::BStr::from_bytes(o),
+                        kernel::str::BStr::from_bytes(n)
+                    )
+                })
+            });
+            return Err(EIO);
+        };
+        // The directory index's `upper` xattr must point to the upper dir.
+        if let Err(e) = verify_origin_xattr(ofs, None, &index, OvlXattr::Upper, u, true) {
+            if e == crate::vfs::estale() {
+                util::with_name2(u, |un| {
+                    util::with_name2(origin, |o| {
+                        util::with_name2(&index, |n| {
+                            warn_rl!(
+                                "suspected multiply redirected dir found (upper={}, origin={}, index={}).\n",
+                                kernel::str::BStr::from_bytes(un),
+                                kernel::str::BStr::from_bytes(o),
+                                kernel::str::BStr::from_bytes(n)
+                            )
+                        })
+                    })
+                });
+            }
+            return Err(EIO);
+        }
+        return Ok(Some(index));
     }
     if let Some(u) = upper {
         if u.inode().map(|i| i.id()) != index.inode().map(|i| i.id()) {
@@ -323,9 +426,57 @@ pub(crate) fn lookup_index(
     Ok(Some(index))
 }
 
-/// `ovl_verify_index` for a read-only mount: a non-directory index entry
-/// must be named by the handle of its origin, which its `overlay.origin`
-/// holds; `ENOENT` for an orphan entry (all its lower aliases gone).
+/// `ovl_index_upper`: the upper object of an index entry: the entry
+/// itself for a non-directory, the directory its `overlay.upper` handle
+/// names for a directory (`None`: no handle).
+pub(crate) fn index_upper(ofs: &OvlFs, index: &RealDentry, connected: bool) -> Result<Option<ARef<RealDentry>>> {
+    if !index.can_lookup() {
+        return Ok(Some(index.into()));
+    }
+    let up = ofs.layer(0)?;
+    let Some(fb) = ofs.with_creds(|| get_fh(ofs, index, OvlXattr::Upper))? else {
+        return Ok(None);
+    };
+    let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
+    let upper = decode_real_fh(ofs, &fb, up, connected)?.ok_or(crate::vfs::estale())?;
+    if !upper.can_lookup() {
+        util::with_name2(index, |n| {
+            util::with_name2(&upper, |u| {
+                warn_rl!("invalid index upper ({}, upper={}).\n", kernel::str::BStr::from_bytes(n), kernel::str::BStr::from_bytes(u))
+            })
+        });
+        return Err(EIO);
+    }
+    Ok(Some(upper))
+}
+
+/// `ovl_get_index_fh`: the index entry named after the handle `fb`, for
+/// decoding an exported handle; `ESTALE` for a whiteout entry.
+pub(crate) fn get_index_fh(ofs: &OvlFs, fb: &fh::Fb<'_>) -> Result<Option<ARef<RealDentry>>> {
+    let Some(indexdir) = ofs.indexdir() else {
+        return Ok(None);
+    };
+    let mut out = KVec::from_elem(0u8, fb.as_bytes().len() * 2, GFP_KERNEL)?;
+    let name = fh::index_name(fb, &mut out).map_err(|e| util::errno(e.errno()))?;
+    let up = ofs.layer(0)?;
+    let Some(index) = up.mnt.lookup_noperm_positive(indexdir, name)? else {
+        return Ok(None);
+    };
+    if ofs.with_creds(|| ofs.is_whiteout(up, &index)) {
+        return Err(crate::vfs::estale());
+    }
+    if util::dentry_weird(&index, up.has_encoding) {
+        return Err(EIO);
+    }
+    Ok(Some(index))
+}
+
+/// `ovl_verify_index`: an index entry must be named by the handle of its
+/// origin, which its upper object's `overlay.origin` holds (a
+/// non-directory entry is its upper object; a directory entry names it
+/// in `overlay.upper`, checked with `nfs_export` only: it is expensive).
+/// `ENOENT` for an orphan entry (all its lower aliases gone, or its upper
+/// directory), `ESTALE` for a stale one.
 pub(crate) fn verify_index(ofs: &OvlFs, index: &RealDentry) -> Result {
     let Some(inode) = index.inode() else {
         return Ok(());
@@ -338,14 +489,26 @@ pub(crate) fn verify_index(ofs: &OvlFs, index: &RealDentry) -> Result {
                 v.extend_from_slice(fb.as_bytes(), GFP_KERNEL).map(|_| v)
             }))
             .map_err(|_| EINVAL)??;
-        if ofs.is_whiteout(ofs.layer(0)?, index) || index.can_lookup() {
+        // Whiteout entries mark handles of unlinked objects stale; they
+        // have no origin.
+        if ofs.is_whiteout(ofs.layer(0)?, index) {
             return Ok(());
         }
-        let stored = stored_fh(ofs, index, OvlXattr::Origin)?;
+        if index.can_lookup() && !ofs.config.nfs_export {
+            return Ok(());
+        }
+        let upper = match index_upper(ofs, index, false) {
+            Ok(Some(u)) => u,
+            // A stale 'upper': the upper dir was removed, an orphan.
+            Err(e) if e == crate::vfs::estale() => return Err(ENOENT),
+            Ok(None) => return Err(crate::vfs::estale()),
+            Err(e) => return Err(e),
+        };
+        let stored = stored_fh(ofs, &upper, OvlXattr::Origin)?;
         if stored.as_slice() != fb.as_slice() {
             return Err(crate::vfs::estale());
         }
-        if inode.nlink() == 1 {
+        if !index.can_lookup() && inode.nlink() == 1 {
             let fbv = fh::check_fb(&fb).map_err(|_| EINVAL)?;
             let origin = check_origin_fh(ofs, &fbv, false, Some(index))?;
             if super::inode::get_nlink(ofs, Some(&origin.dentry), Some(index), 0) == 0 {
@@ -674,10 +837,20 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
                 }
             }
             // With index=on, the origin of a non-directory upper must be
-            // the lower found by path (a metacopy file's data).
+            // the lower found by path (a metacopy file's data).  With
+            // nfs_export (`ovl_verify_lower`), a directory is not merged
+            // with a lower one that is not its origin.  Only a verified
+            // origin is used to look the index up.
             if let Some(up) = &upperdentry {
-                if stack.is_empty() && !d.is_dir && ofs.config.index && origin.is_some() {
-                    verify_origin_xattr(ofs, None, up, OvlXattr::Origin, &this, false)?;
+                if stack.is_empty()
+                    && ((d.is_dir && ofs.verify_lower()) || (!d.is_dir && ofs.config.index && origin.is_some()))
+                {
+                    if let Err(e) = verify_origin_xattr(ofs, None, up, OvlXattr::Origin, &this, false) {
+                        if d.is_dir {
+                            break;
+                        }
+                        return Err(e);
+                    }
                     verified_origin = Some(layer_idx);
                 }
             }
@@ -728,17 +901,18 @@ pub(crate) fn lookup(dir: &INode<Rovl>, dentry: &Unhashed<'_, Rovl>) -> Result<O
     }
     // Found in the upper directory (not through the index).
     let upper_alias = upperdentry.is_some();
-    // The index: looked up by the origin of a non-directory (verified if
-    // there is an upper), or by the lower found without upper.
+    // The index: looked up by the origin (verified if there is an upper),
+    // or by the lower found without upper; for directories with
+    // nfs_export only (`ovl_index_all`).
     let mut index = false;
     let index_origin = if upperdentry.is_some() { verified_origin.and(stack.first()) } else { stack.first() };
     if let Some(o) = index_origin {
-        if !d.is_dir && ofs.indexdir().is_some() {
+        if (!d.is_dir || ofs.index_all()) && ofs.indexdir().is_some() {
             let layer = ofs.layer(o.layer)?;
-            let found = ofs.with_creds(|| lookup_index(ofs, upperdentry.as_deref(), layer, &o.dentry))?;
+            let found = ofs.with_creds(|| lookup_index(ofs, upperdentry.as_deref(), layer, &o.dentry, true))?;
             if let Some(ix) = found {
                 index = true;
-                if upperdentry.is_none() {
+                if upperdentry.is_none() && !d.is_dir {
                     // Copied up through another hard link: the index is
                     // the upper inode.
                     let up = ofs.layer(0)?;

@@ -668,9 +668,9 @@ fn workdir_cleanup_recurse(ofs: &WorkCtx<'_>, wa: &WriteAccess<'_>, dir: &RealDe
     Ok(())
 }
 
-/// `ovl_indexdir_cleanup`: removes stale and orphan index entries and
-/// leftovers of interrupted index operations (read-only mounts: no entry
-/// is whited out, as only `nfs_export` does that).
+/// `ovl_indexdir_cleanup`: removes stale index entries, orphan ones (with
+/// `nfs_export`, replaced by whiteouts: handles of their objects stay
+/// stale) and leftovers of interrupted index operations.
 pub(crate) fn indexdir_cleanup(ofs: &OvlFs, wctx: &WorkCtx<'_>, wa: &WriteAccess<'_>, indexdir: &RealDentry) -> Result {
     let r = (|| -> Result {
         for (name, _) in read_names(wctx, indexdir)?.iter() {
@@ -684,6 +684,9 @@ pub(crate) fn indexdir_cleanup(ofs: &OvlFs, wctx: &WorkCtx<'_>, wa: &WriteAccess
             }
             match super::namei::verify_index(ofs, &index) {
                 Ok(()) => {}
+                Err(e) if e == ENOENT && ofs.config.nfs_export => {
+                    super::dir::cleanup_and_whiteout(ofs, wa, indexdir, indexdir, &index)?
+                }
                 Err(e) if e == crate::vfs::estale() || e == ENOENT => super::super_::cleanup(wa, indexdir, &index)?,
                 Err(e) => return Err(e),
             }

@@ -216,6 +216,17 @@ impl OvlFs {
         self.config.fsync == options::Fsync::Strict
     }
 
+    /// Every copy-up is indexed, directories too (`ovl_index_all`): for
+    /// NFS export.
+    pub(crate) fn index_all(&self) -> bool {
+        self.config.nfs_export && self.config.index
+    }
+
+    /// A merged directory's lower must be its origin (`ovl_verify_lower`).
+    pub(crate) fn verify_lower(&self) -> bool {
+        self.config.nfs_export && self.config.index
+    }
+
     /// The index directory (`ofs->workdir` with `index=on`), if any.
     pub(crate) fn indexdir(&self) -> Option<&RealDentry> {
         self._workdirs.as_ref().and_then(|w| w.index.as_deref())
@@ -788,9 +799,6 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
     ctx.config
         .verify(has_upper, nr_data, crate::vfs::capable_sys_admin())
         .map_err(|e| fail(log, e.message(), None, if e.is_permission() { EPERM } else { EINVAL }))?;
-    if has_upper && ctx.config.nfs_export {
-        return Err(fail(log, "nfs_export=on with upperdir is not supported yet by rovl", None, EINVAL));
-    }
     let creator_cred = Cred::current()?;
     let mut up = match upper_paths {
         Some((u, w)) => Some(get_upper(ctx, u, w, &creator_cred)?),
@@ -1061,10 +1069,9 @@ pub(crate) fn get_tree(ctx: &mut MountCtx, log: &FcLog<'_>) -> Result<OvlFs> {
             ofs.config.nfs_export = false;
         }
     }
-    if ofs.config.metacopy && ofs.config.nfs_export {
-        pr_warn!("NFS export is not supported with metadata only copy up, falling back to nfs_export=off.\n");
-        ofs.config.nfs_export = false;
-    }
+    // overlayfs falls back to nfs_export=off with metacopy=on here ("NFS
+    // export is not supported with metadata only copy up"): rovl decodes
+    // metacopy files (export.rs) and keeps both.
     Ok(ofs)
 }
 
@@ -1167,6 +1174,15 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
         sb.set_read_only();
     }
     sb.set_posix_acl();
+    // Decodable file handles with nfs_export=on; with nfs_export=off,
+    // handles that only identify objects (fanotify), if every layer has
+    // file handles (`ofs->nofh`).
+    let nofh = Iterator::chain(sb.data().layers.iter(), sb.data().upper.iter()).any(|l| !l.can_decode_fh);
+    if sb.data().config.nfs_export {
+        sb.set_export_ops(crate::vfs::export::Decode::Yes);
+    } else if !nofh {
+        sb.set_export_ops(crate::vfs::export::Decode::No);
+    }
     let ofs = sb.data();
     let mut stack = KVec::with_capacity(ofs.root_stack.len(), GFP_KERNEL)?;
     let upper: Option<ARef<RealDentry>> = ofs.upper.as_ref().map(|u| ARef::from(u.mnt.root()));
@@ -1187,7 +1203,8 @@ fn fill_super(sb: &mut SuperBlock<Rovl, New>) -> Result<Root<Rovl>> {
         Ok(())
     })?;
     let mut reval = inode::stack_reval(&stack);
-    let mut flags = flags;
+    // The root is "connected" for NFS export (`OVL_E_CONNECTED`).
+    let mut flags = flags | super::DENTRY_CONNECTED;
     if let Some(u) = &upper {
         reval = reval.union(u.reval_flags());
         flags |= super::DENTRY_UPPER_ALIAS;

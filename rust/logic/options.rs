@@ -395,7 +395,6 @@ pub fn unescape_into(seg: &[u8], out: &mut [u8]) -> Option<usize> {
 pub enum VerifyError {
     MetacopyRedirect(Redirect),
     NfsExportIndexOff,
-    NfsExportMetacopy,
     UserxattrRedirect(Redirect),
     UserxattrMetacopy,
     RedirectNeedsPrivilege,
@@ -416,7 +415,6 @@ impl VerifyError {
             }
             VerifyError::MetacopyRedirect(On) => "conflicting options: metacopy=on,redirect_dir=on",
             VerifyError::NfsExportIndexOff => "conflicting options: nfs_export=on,index=off",
-            VerifyError::NfsExportMetacopy => "conflicting options: nfs_export=on,metacopy=on",
             VerifyError::UserxattrRedirect(Off) => "conflicting options: userxattr,redirect_dir=off",
             VerifyError::UserxattrRedirect(Follow) => "conflicting options: userxattr,redirect_dir=follow",
             VerifyError::UserxattrRedirect(NoFollow) => {
@@ -571,16 +569,8 @@ impl Config {
             }
         }
 
-        if self.nfs_export && self.metacopy {
-            if set.nfs_export && set.metacopy {
-                return Err(VerifyError::NfsExportMetacopy);
-            }
-            if set.metacopy || self.verity != Verity::Off {
-                self.nfs_export = false;
-            } else {
-                self.metacopy = false;
-            }
-        }
+        // overlayfs refuses nfs_export=on with metacopy=on (or turns one
+        // off): rovl decodes file handles of metacopy files and keeps both.
 
         if self.userxattr {
             if set.redirect && self.redirect != Redirect::NoFollow {
@@ -813,10 +803,16 @@ mod tests {
         c.apply(&Opt::NfsExport(true));
         c.apply(&Opt::Index(false));
         assert_eq!(c.verify(true, 0, true), Err(VerifyError::NfsExportIndexOff));
+        // Both kept (overlayfs: "conflicting options").
         let mut c = Config::new(&D);
         c.apply(&Opt::NfsExport(true));
         c.apply(&Opt::Metacopy(true));
-        assert_eq!(c.verify(true, 0, true), Err(VerifyError::NfsExportMetacopy));
+        assert_eq!(c.verify(true, 0, true), Ok(()));
+        assert!(c.nfs_export && c.metacopy && c.index);
+        let mut c = Config::new(&Defaults { metacopy: true, ..D });
+        c.apply(&Opt::NfsExport(true));
+        assert_eq!(c.verify(true, 0, true), Ok(()));
+        assert!(c.nfs_export && c.metacopy);
         let mut c = Config::new(&D);
         c.apply(&Opt::NfsExport(true));
         assert_eq!(c.verify(false, 0, true), Ok(()));

@@ -222,6 +222,46 @@ impl<T: FileSystem> DEntry<T> {
         unsafe { bindings::rovl_h_is_root(self.as_ptr()) }
     }
 
+    /// An identity of the dentry, for comparisons only.
+    pub(crate) fn id(&self) -> usize {
+        self.as_ptr() as usize
+    }
+
+    /// Whether the dentry is disconnected: obtained from a file handle, not
+    /// (yet) known to be reachable from the root (`DCACHE_DISCONNECTED`).
+    pub(crate) fn is_disconnected(&self) -> bool {
+        // SAFETY: the dentry is valid; a racy read of d_flags as the VFS
+        // does.
+        let f = unsafe { core::ptr::read_volatile(&raw const (*self.as_ptr()).d_flags) };
+        f & bindings::ROVL_DCACHE_DISCONNECTED != 0
+    }
+
+    /// Looks up the child `name` of this directory dentry, without
+    /// permission checks and without the directory locked
+    /// (`lookup_noperm_unlocked`); the result may be negative.
+    pub(crate) fn lookup_child(&self, name: &[u8]) -> Result<ARef<DEntry<T>>> {
+        let len = u32::try_from(name.len()).map_err(|_| super::enametoolong())?;
+        // SAFETY: `self` is a referenced dentry of ours; the name is read
+        // during the call only.
+        let d = unsafe { bindings::rovl_h_lookup_noperm_unlocked(name.as_ptr(), len, self.as_ptr()) };
+        let d = super::nonnull_from_err_ptr(d)?;
+        // SAFETY: a referenced dentry of the same file system, ours now.
+        Ok(unsafe { ARef::from_raw(d.cast()) })
+    }
+
+    /// A dentry of `inode` (`d_obtain_alias`): an existing alias, else a
+    /// new disconnected one.  Consumes the inode reference.
+    pub(crate) fn obtain_alias(inode: ARef<INode<T>>) -> Result<ARef<DEntry<T>>> {
+        let i = ARef::into_raw(inode);
+        // SAFETY: d_obtain_alias consumes the inode reference (also on
+        // failure) and returns a referenced dentry of the inode's super
+        // block, or an error.
+        let d = unsafe { bindings::d_obtain_alias(i.as_ptr().cast()) };
+        let d = super::nonnull_from_err_ptr(d)?;
+        // SAFETY: see above.
+        Ok(unsafe { ARef::from_raw(d.cast()) })
+    }
+
     /// Whether the dentry is a directory (`d_is_dir`).
     pub(crate) fn is_dir(&self) -> bool {
         // SAFETY: the dentry is valid.

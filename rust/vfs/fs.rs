@@ -14,7 +14,7 @@
 
 use super::bindings;
 use super::dentry::{self, DEntry, RevalFlags};
-use super::{file, xattr};
+use super::{export, file, xattr};
 use super::inode::{self, INode, INodeCache};
 use super::{from_result, real};
 use core::ffi::{c_int, c_void, CStr};
@@ -34,6 +34,7 @@ use kernel::types::Opaque;
 #[vtable]
 pub(crate) trait FileSystem:
     Sized + Send + Sync + 'static + inode::Operations + file::Operations + dentry::Operations + xattr::Operations
+    + export::Operations
 {
     /// The file system type name, as given to mount(2).
     const NAME: &'static CStr;
@@ -162,9 +163,31 @@ impl<T: FileSystem, S> SuperBlock<T, S> {
     pub(crate) fn new_inode(&self) -> Result<inode::NewINode<T>> {
         inode::new_inode(self.as_ptr())
     }
+
+    /// The inode with hash `hash` and key `key` if it is in the inode
+    /// cache (`ilookup5`).
+    pub(crate) fn ilookup(&self, hash: u64, key: usize) -> Option<ARef<INode<T>>> {
+        inode::ilookup(self.as_ptr(), hash, key)
+    }
+}
+
+impl<T: FileSystem> SuperBlock<T> {
+    /// The root dentry (`s_root`).
+    pub(crate) fn root(&self) -> &DEntry<T> {
+        // SAFETY: a ready super block has its root until it is killed, and
+        // `self` borrows the live super block.
+        unsafe { DEntry::from_raw((*self.as_ptr()).s_root) }
+    }
 }
 
 impl<T: FileSystem> SuperBlock<T, New> {
+    /// Sets the export operations (`s_export_op`): decodable handles or
+    /// only encodable ones.
+    pub(crate) fn set_export_ops(&mut self, decode: export::Decode) {
+        // SAFETY: the new super block is ours alone; the table is static.
+        unsafe { (*self.as_ptr()).s_export_op = export::table::<T>(decode) };
+    }
+
     /// Sets `s_magic`.
     pub(crate) fn set_magic(&mut self, magic: u64) {
         // SAFETY: the new super block is ours alone (sb lock held, not live).

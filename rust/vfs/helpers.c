@@ -115,6 +115,11 @@ struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 	return lookup_one_positive_unlocked(idmap, &QSTR_LEN(name, len), base);
 }
 
+struct dentry *rovl_h_lookup_noperm_positive(struct dentry *base, const char *name, unsigned int len)
+{
+	return lookup_noperm_positive_unlocked(&QSTR_LEN(name, len), base);
+}
+
 struct dentry *rovl_h_lookup_one(struct dentry *base, const char *name, unsigned int len)
 {
 	return lookup_one(&nop_mnt_idmap, &QSTR_LEN(name, len), base);
@@ -945,4 +950,12 @@ int rovl_h_security_copy_up_xattr(struct dentry *src, const char *name)
 struct dentry *rovl_h_d_real(struct dentry *dentry, enum d_real_type type)
 {
 	return d_real(dentry, type);
+}
+
+/* A child of `base` by name, without permission checks (`lookup_noperm_unlocked`). */
+struct dentry *rovl_h_lookup_noperm_unlocked(const unsigned char *name, unsigned int len, struct dentry *base)
+{
+	struct qstr q = QSTR_LEN((const char *)name, len);
+
+	return lookup_noperm_unlocked(&q, base);
 }

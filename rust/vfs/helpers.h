@@ -232,4 +232,8 @@ int rovl_h_posix_acl_create(struct inode *dir, unsigned short *mode, struct posi
 /* Module parameters by name (rust/module_params.c). */
 bool rovl_module_param_bool(const char *name, bool *val);
 
+/* export.rs, dentry.rs: file handles and disconnected dentries */
+struct dentry *rovl_h_lookup_noperm_positive(struct dentry *base, const char *name, unsigned int len);
+struct dentry *rovl_h_lookup_noperm_unlocked(const unsigned char *name, unsigned int len, struct dentry *base);
+
 #endif /* ROVL_HELPERS_H */

@@ -95,6 +95,15 @@ impl<T: FileSystem> INode<T> {
         self.as_ptr().cast()
     }
 
+    /// Any dentry of this inode (`d_find_any_alias`).
+    pub(crate) fn find_any_alias(&self) -> Option<ARef<super::dentry::DEntry<T>>> {
+        // SAFETY: the inode is valid; the result is a referenced dentry of
+        // ours or NULL.
+        let d = unsafe { bindings::d_find_any_alias(self.as_ptr()) };
+        // SAFETY: see above; the reference moves to the ARef.
+        NonNull::new(d).map(|d| unsafe { ARef::from_raw(d.cast()) })
+    }
+
     /// The file system's data of this inode.
     pub(crate) fn data(&self) -> &T::INodeData {
         // SAFETY: by the type invariant, the data is initialised; it is only
@@ -544,6 +553,16 @@ pub(super) fn iget<T: FileSystem>(sb: *mut bindings::super_block, hash: u64, key
         // clear, and failed inodes are unhashed); we own the reference.
         Ok(IGet::Existing(unsafe { ARef::from_raw(inode.cast()) }))
     }
+}
+
+/// The complete inode with hash `hash` and key `key` in the inode cache,
+/// if any (`ilookup5`).
+pub(super) fn ilookup<T: FileSystem>(sb: *mut bindings::super_block, hash: u64, key: usize) -> Option<ARef<INode<T>>> {
+    // SAFETY: `sb` is a live super block of `T`; the key is passed by value.
+    let inode = unsafe { bindings::ilookup5(sb, hash as _, Some(inode_test::<T>), key as *mut c_void) };
+    // SAFETY: ilookup5 waits for I_NEW to clear and skips failed inodes, so
+    // a returned inode is complete; we own the reference.
+    NonNull::new(inode).map(|i| unsafe { ARef::from_raw(i.cast()) })
 }
 
 pub(super) fn new_inode<T: FileSystem>(sb: *mut bindings::super_block) -> Result<NewINode<T>> {

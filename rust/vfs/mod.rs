@@ -14,6 +14,7 @@
 //! * [`fs`]: registration, fs_context and super block operations;
 //! * [`inode`]: inodes of the file system, their data and operations;
 //! * [`dentry`]: dentries of the file system and their operations;
+//! * [`export`]: file handles (export operations);
 //! * [`file`]: open files of the file system, their operations, readdir;
 //! * [`real`]: objects of *other* file systems reached by a stacking file
 //!   system (paths, private mounts, dentries, inodes, files, credentials);
@@ -27,6 +28,7 @@
 
 mod bindings;
 pub(crate) mod dentry;
+pub(crate) mod export;
 pub(crate) mod file;
 pub(crate) mod fs;
 pub(crate) mod inode;

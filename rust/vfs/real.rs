@@ -146,6 +146,19 @@ impl RealDentry {
             || t == bindings::ROVL_DCACHE_SYMLINK_TYPE
     }
 
+    /// Whether the dentry was decoded from a file handle and is not known
+    /// to be connected to its root (`DCACHE_DISCONNECTED`).
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.d_flags() & bindings::ROVL_DCACHE_DISCONNECTED != 0
+    }
+
+    /// Whether the dentry is unhashed (`d_unhashed`): removed, or never
+    /// looked up by name.
+    pub(crate) fn is_unhashed(&self) -> bool {
+        // SAFETY: the dentry is valid.
+        unsafe { bindings::rovl_h_d_unhashed(self.as_ptr()) }
+    }
+
     /// Whether the dentry is an automount point or manages transit
     /// (`DCACHE_NEED_AUTOMOUNT | DCACHE_MANAGE_TRANSIT`).
     pub(crate) fn is_managed(&self) -> bool {
@@ -664,6 +677,21 @@ impl Mount {
 
     fn path_of(&self, dentry: &RealDentry) -> bindings::path {
         bindings::path { mnt: self.0.as_ptr(), dentry: dentry.as_ptr() }
+    }
+
+    /// Looks up `name` in `dir` without permission checks
+    /// (`lookup_noperm_positive_unlocked`); `None` if it does not exist.
+    pub(crate) fn lookup_noperm_positive(&self, dir: &RealDentry, name: &[u8]) -> Result<Option<ARef<RealDentry>>> {
+        let len = u32::try_from(name.len()).map_err(|_| super::enametoolong())?;
+        // SAFETY: `dir` is a valid dentry on this mount and `name` is valid
+        // for `len` bytes.
+        let ret = unsafe { bindings::rovl_h_lookup_noperm_positive(dir.as_ptr(), name.as_ptr().cast(), len) };
+        match nonnull_from_err_ptr(ret) {
+            // SAFETY: the lookup returned a referenced dentry.
+            Ok(d) => Ok(Some(unsafe { RealDentry::from_owned(d) })),
+            Err(e) if e == ENOENT => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Looks up `name` in the directory `dir` (a dentry on this mount),
