@@ -203,6 +203,13 @@ def choose(seed, stack):
     if rng.random() < 0.2:
         o["uuid"] = rng.choice(["on", "null", "off", "auto"])
     ufs = 0 if rng.random() < 0.6 else rng.randrange(len(p["fs"]))
+    # NFS export (which overlayfs refuses with metacopy): drawn from a
+    # random.Random of its own, so that the other draws of every seed stay
+    # as they were.
+    nfs = random.Random("rovl-diffops-nfs:%d" % seed)
+    if not p["userxattr"] and o.get("metacopy") == "off" and nfs.random() < 0.35:
+        o["nfs_export"] = "on"
+        o["index"] = "on"
     return o, ufs
 
 
@@ -211,6 +218,7 @@ def ladder(opts):
     out = [dict(opts)]
     o = dict(opts, index="off", xino="off")
     o.pop("uuid", None)
+    o.pop("nfs_export", None)
     out.append(o)
     if not opts.get("userxattr"):
         out.append(dict(o, metacopy="on", redirect_dir="on"))
@@ -229,7 +237,7 @@ def mount_params(side, opts, ro=False):
     else:
         params.append(("lowerdir", ":".join(st.layers) + "".join("::" + d for d in data)))
     params += [("upperdir", side.upper), ("workdir", side.work)]
-    for key in ("redirect_dir", "metacopy", "index", "xino", "uuid"):
+    for key in ("redirect_dir", "metacopy", "index", "nfs_export", "xino", "uuid"):
         if key in opts:
             params.append((key, opts[key]))
     if opts.get("userxattr"):
@@ -553,6 +561,10 @@ class Runner:
         live = [s for s in sides if s.mounted]
         # 4. the sequence
         rng = random.Random("rovl-diffops-ops:%d" % seed)
+        # handle operations with nfs_export=on (ops.FH_OPS), between the
+        # others, from a random.Random of their own
+        fh_rng = random.Random("rovl-diffops-fh:%d" % seed) if opts.get("nfs_export") == "on" else None
+        fh_saved = {s.name: [] for s in sides}
         mutate_at = self.nops // 2 if self.mutate == "1" else -1
         ents_new = True
         tree_checked = True
@@ -569,11 +581,17 @@ class Runner:
                     res["tree_diff"] = (i, p, da.get(p, "(absent)"), db.get(p, "(absent)"))
                     tree_checked = False
             ents_new = False
-            o = ops.make_op(rng, ents, lower_paths)
-            self.laps.lap("scan")
-            self.clock.mark("op%d" % i)
-            ra = ops.run_op(A.mnt, o)
-            rb = ops.run_op(B.mnt, o) if B.mounted else None
+            if fh_rng is not None and fh_rng.random() < 0.25:
+                o = ops.make_fh_op(fh_rng, ents, len(fh_saved["A"]))
+                self.clock.mark("op%d" % i)
+                ra = ops.run_fh_op(A.mnt, o, fh_saved["A"])
+                rb = ops.run_fh_op(B.mnt, o, fh_saved["B"]) if B.mounted else None
+            else:
+                o = ops.make_op(rng, ents, lower_paths)
+                self.laps.lap("scan")
+                self.clock.mark("op%d" % i)
+                ra = ops.run_op(A.mnt, o)
+                rb = ops.run_op(B.mnt, o) if B.mounted else None
             self.laps.lap("ops")
             if i == mutate_at and B.mounted:
                 res["notes"].append("self-check mutation after op %d: %s" % (i, mutate(B)))

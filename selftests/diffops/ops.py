@@ -318,6 +318,85 @@ def _names(lst, cap=8):
     return "[" + ",".join(s) + (",+%d" % (len(lst) - cap) if len(lst) > cap else "") + "]"
 
 
+# ------------------------------------------------------- file handles
+# With nfs_export=on, handle operations are drawn between the others (from
+# their own random.Random, so that the sequences of the other seeds stay
+# as they were): "fh_save" takes the handle of a path (name_to_handle_at),
+# "fh_open" opens a saved one (open_by_handle_at) and shows the object (a
+# file's contents, a directory's path and entries), "fh_drop" drops the
+# caches first (the decoding then starts from the real file systems).
+FH_OPS = [("fh_save", 5), ("fh_open", 6), ("fh_drop", 2)]
+O_PATH = 0o10000000
+
+
+class FH(ctypes.Structure):
+    _fields_ = [("bytes", ctypes.c_uint), ("type", ctypes.c_int), ("f", ctypes.c_ubyte * 128)]
+
+
+def make_fh_op(rng, ents, nsaved):
+    """Draw one handle operation; nsaved: the handles saved so far."""
+    x = rng.randrange(sum(w for _, w in FH_OPS))
+    for name, w in FH_OPS:
+        if x < w:
+            break
+        x -= w
+    if name != "fh_save" and nsaved == 0:
+        name = "fh_save"
+    if name == "fh_save":
+        c = [""] + [r for r, _ in ents]
+        return {"op": "fh_save", "path": rng.choice(c)}
+    return {"op": name, "idx": rng.randrange(nsaved)}
+
+
+def run_fh_op(root, o, saved):
+    """Perform the handle operation o under root; saved: this mount's
+    list of saved handles (fh_save appends to it, also a failure, so that
+    the indexes stay aligned between the two mounts)."""
+    libc = sysutil.libc
+    if o["op"] == "fh_save":
+        fh = FH()
+        fh.bytes = 128
+        mnt = ctypes.c_int()
+        if libc.name_to_handle_at(-100, os.fsencode(_full(root, o["path"])), ctypes.byref(fh),
+                                  ctypes.byref(mnt), 0) != 0:   # a symlink itself
+            saved.append(None)
+            return sysutil.ename(ctypes.get_errno())
+        saved.append((fh.type, bytes(fh.f[:fh.bytes])))
+        return "OK:type=%d,len=%d" % (fh.type, fh.bytes)
+    if o["op"] == "fh_drop":
+        sysutil.drop_caches()
+    h = saved[o["idx"]]
+    if h is None:
+        return "nohandle"
+    fh = FH()
+    fh.type, fh.bytes = h[0], len(h[1])
+    ctypes.memmove(fh.f, h[1], len(h[1]))
+    mfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = libc.open_by_handle_at(mfd, ctypes.byref(fh), O_PATH | os.O_CLOEXEC)
+        if fd < 0:
+            return sysutil.ename(ctypes.get_errno())
+    finally:
+        os.close(mfd)
+    try:
+        st = os.fstat(fd)
+        proc = "/proc/self/fd/%d" % fd
+        if stat.S_ISDIR(st.st_mode):
+            path = os.readlink(proc)
+            rel = os.path.relpath(path, root) if path.startswith(root) else "?" + path
+            return "dir:%s:%s" % (rel, _names(sorted(os.listdir(proc))))
+        if stat.S_ISREG(st.st_mode):
+            # (reopened through /proc: a regular file, never a FIFO)
+            rfd = os.open(proc, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                return "reg:%o:%s" % (st.st_mode & 0o7777, _hash_fd(rfd))
+            finally:
+                os.close(rfd)
+        return "other:%o" % st.st_mode
+    finally:
+        os.close(fd)
+
+
 def run_op(root, o):
     """Perform o under root; its result as a string."""
     try:
