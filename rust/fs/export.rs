@@ -61,7 +61,7 @@ fn connectable_layer(dentry: &DEntry<Rovl>) -> usize {
     };
     let oi = inode.data();
     // The overlay root can be reached from the root of any layer.
-    if dentry.is_root() {
+    if dentry.id() == inode.super_block().root().id() {
         return oi.numlower();
     }
     // An unindexed merge dir is connectable with no lower layer.
@@ -80,7 +80,7 @@ fn connectable_layer(dentry: &DEntry<Rovl>) -> usize {
 fn connect_layer(dentry: &DEntry<Rovl>) -> Result<usize> {
     let inode = dentry.inode().ok_or(EIO)?;
     let origin_layer = match inode.data().lowers().first() {
-        Some(l) if !dentry.is_root() => l.layer,
+        Some(l) if dentry.id() != inode.super_block().root().id() => l.layer,
         _ => return Err(EIO),
     };
     if dentry.flags() & super::DENTRY_CONNECTED != 0 {
@@ -161,6 +161,28 @@ fn dentry_to_fid(ofs: &OvlFs, inode: &INode<Rovl>, buf: &mut [u8]) -> Result<usi
         warn_rl!("failed to encode file handle (ino={}, err={})\n", inode.ino(), e.to_errno());
     })?;
     let oi = inode.data();
+    // A metacopy file whose data a decoding would not find, or find
+    // elsewhere than its lookup did (no copy-up origins to follow, lower
+    // layers changed offline): its data goes up first, so that the handle
+    // always decodes to this file (checked once per inode).
+    if ofs.config.nfs_export && oi.is_metacopy(inode.file_type()) && !oi.test(flag::EXPORT_DATA) {
+        let ok = namei::decoded_data_agrees(ofs, oi)
+            && (enc_lower
+                || match oi.upper() {
+                    Some(u) => namei::upper_origin(ofs, &u.dentry)?
+                        .zip(oi.lowers().first())
+                        .is_some_and(|(o, l)| o.dentry.same_inode(&l.dentry)),
+                    None => false,
+                });
+        if ok {
+            oi.set(flag::EXPORT_DATA);
+        } else {
+            let dentry = inode.find_any_alias().ok_or(ENOENT)?;
+            super::copy_up::copy_up_with_data(&dentry).inspect_err(|e| {
+                warn_rl!("failed to copy up on encode (ino={}, err={})\n", inode.ino(), e.to_errno());
+            })?;
+        }
+    }
     let real = if enc_lower { &oi.lowers().first().ok_or(EIO)?.dentry } else { &oi.upper().ok_or(EIO)?.dentry };
     let fb = super::copy_up::encode_real_fh(ofs, real.inode().ok_or(EIO)?, !enc_lower)?;
     let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
@@ -189,11 +211,19 @@ fn obtain_alias(
     // With metacopy=on, an upper (index) file may hold the metadata only
     // and a lower one may be a metacopy file of a middle layer: the data
     // is then found below (overlayfs refuses nfs_export with metacopy for
-    // want of this).
+    // want of this).  As lookup, a metacopy file is refused with
+    // metacopy=off (but for a lower one whose data is in a data-only
+    // layer).
     let upper_mc = match upper {
-        Some(u) if ofs.config.metacopy => namei::upper_metacopy_size(ofs, u)?,
-        _ => 0,
+        Some(u) => namei::upper_metacopy_size(ofs, u)?,
+        None => 0,
     };
+    if upper_mc != 0 && !ofs.config.metacopy {
+        super::util::with_name2(upper.ok_or(EIO)?, |n| {
+            warn_rl!("refusing to follow metacopy origin for ({})\n", BStr::from_bytes(n))
+        });
+        return Err(EPERM);
+    }
     let top = match lowerpath {
         Some(l) => Some(OvlPath { layer: l.layer, dentry: l.dentry.clone() }),
         // A metacopy upper decoded by its own handle: its origin.
@@ -204,7 +234,7 @@ fn obtain_alias(
         None => None,
     };
     let (lowers, lazy, lower_mc) = match top {
-        Some(t) if ofs.config.metacopy && (upper.is_none() || upper_mc != 0) => namei::decoded_stack(ofs, t)?,
+        Some(t) if upper.is_none() || upper_mc != 0 => namei::decoded_stack(ofs, t, true)?,
         Some(t) => {
             let mut v = KVec::with_capacity(1, GFP_KERNEL)?;
             v.push(t, GFP_KERNEL)?;

@@ -46,6 +46,9 @@ pub(crate) mod flag {
     pub(crate) const IMPURE: usize = 1 << 5;
     /// The upper inode is (a hard link of) an index entry (`OVL_INDEX`).
     pub(crate) const INDEX: usize = 1 << 6;
+    /// A metacopy file whose data a file handle decodes to is the data
+    /// its lookup found (checked at the first encoding, NFS export).
+    pub(crate) const EXPORT_DATA: usize = 1 << 7;
 }
 
 /// The data of a metacopy file whose data lies in a data-only layer,

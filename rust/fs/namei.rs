@@ -133,7 +133,7 @@ fn check_metacopy_size(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry) -> Resul
 /// `upper`, decoded from its `overlay.origin` file handle on the lower
 /// layers; `None` if it has none or it is gone.
 fn check_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
-    let Ok(Some(fb)) = get_fh(ofs, upper, OvlXattr::Origin) else {
+    let Some(fb) = get_fh(ofs, upper, OvlXattr::Origin)? else {
         return Ok(None);
     };
     let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
@@ -145,17 +145,22 @@ fn check_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
 }
 
 /// The lower stack of a regular file decoded from a file handle (NFS
-/// export with `metacopy=on`), from its topmost lower dentry `top`: `top`
-/// alone if it has its data, else `top` and the file holding the data,
-/// found by following the copy-up origins (`overlay.origin`) of metacopy
-/// files down the lower layers, or, for a metacopy file whose data is in a
-/// data-only layer, its absolute redirect (looked up at first open).
+/// export), from its topmost lower dentry `top`: `top` alone if it has its
+/// data, else `top` and the file holding the data, found (with
+/// `metacopy=on`) by following the copy-up origins (`overlay.origin`) of
+/// metacopy files down the lower layers, or, for a metacopy file whose
+/// data is in a data-only layer, by its absolute redirect (looked up at
+/// first open; also with `metacopy=off`, as lookup allows).
 ///
 /// A lookup by name finds the data by path and redirect instead; both find
 /// the same file unless the lower layers were changed offline after the
-/// metacopy files were made (overlayfs leaves that undefined).  Also
-/// returns the metacopy xattr size of `top` (0: not a metacopy file).
-pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath) -> Result<(KVec<OvlPath>, Option<LazyData>, usize)> {
+/// metacopy files were made (overlayfs leaves that undefined; rovl checks
+/// that they agree before it gives out a handle, [`decoded_data_agrees`]).
+/// Also returns the metacopy xattr size of `top` (0: not a metacopy file).
+/// `EPERM` for a metacopy file with `metacopy=off` (as lookup: "refusing
+/// to follow metacopy origin"), `EIO` when no data is found (logged with
+/// `warn`).
+pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath, warn: bool) -> Result<(KVec<OvlPath>, Option<LazyData>, usize)> {
     let mut stack = KVec::with_capacity(2, GFP_KERNEL)?;
     let top_mc = ofs.with_creds(|| check_metacopy_size(ofs, ofs.layer(top.layer)?, &top.dentry))?;
     let mut cur = OvlPath { layer: top.layer, dentry: top.dentry.clone() };
@@ -164,20 +169,23 @@ pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath) -> Result<(KVec<OvlPath>,
     let mut lazy = None;
     while mc != 0 {
         let layer = ofs.layer(cur.layer)?;
-        let next = ofs.with_creds(|| -> Result<Option<OvlPath>> {
-            let value = match ofs.getxattr_value(layer, &cur.dentry, OvlXattr::Origin)? {
-                Some(v) => v,
-                None => return Ok(None),
-            };
-            let Ok(Some(fb)) = fh::fh_from_xattr(&value) else {
-                return Ok(None);
-            };
-            match check_origin_fh_from(ofs, &fb, false, Some(&cur.dentry), cur.layer + 1) {
-                Ok(o) => Ok(Some(o)),
-                Err(e) if e == crate::vfs::estale() => Ok(None),
-                Err(e) => Err(e),
-            }
-        })?;
+        let next = if ofs.config.metacopy {
+            ofs.with_creds(|| -> Result<Option<OvlPath>> {
+                let Some(fb) = get_fh_on(ofs, layer, &cur.dentry, OvlXattr::Origin)? else {
+                    return Ok(None);
+                };
+                let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
+                match check_origin_fh_from(ofs, &fb, false, None, cur.layer + 1) {
+                    // The data of a regular file is a regular file.
+                    Ok(o) if o.dentry.file_type() == Some(FileType::Reg) => Ok(Some(o)),
+                    Ok(_) => Err(crate::vfs::estale()),
+                    Err(e) if e == crate::vfs::estale() => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })?
+        } else {
+            None
+        };
         let Some(next) = next else {
             // The data in a data-only layer, by absolute redirect.
             if ofs.numdatalayer > 0 {
@@ -188,9 +196,19 @@ pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath) -> Result<(KVec<OvlPath>,
                     }
                 }
             }
-            cur.dentry.with_name(|n| {
-                warn_rl!("metacopy with no lower data found - abort lookup ({})\n", kernel::str::BStr::from_bytes(n))
-            });
+            if !ofs.config.metacopy {
+                if warn {
+                    cur.dentry.with_name(|n| {
+                        warn_rl!("refusing to follow metacopy origin for ({})\n", kernel::str::BStr::from_bytes(n))
+                    });
+                }
+                return Err(EPERM);
+            }
+            if warn {
+                cur.dentry.with_name(|n| {
+                    warn_rl!("metacopy with no lower data found - abort lookup ({})\n", kernel::str::BStr::from_bytes(n))
+                });
+            }
             return Err(EIO);
         };
         mc = ofs.with_creds(|| check_metacopy_size(ofs, ofs.layer(next.layer)?, &next.dentry))?;
@@ -200,6 +218,27 @@ pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath) -> Result<(KVec<OvlPath>,
         }
     }
     Ok((stack, lazy, top_mc))
+}
+
+/// Whether decoding a handle of the metacopy inode `oi` (lower stack from
+/// its top lower file, [`decoded_stack`]) finds the data its lookup by
+/// name found: the same data file, or the same data-only redirect.
+pub(crate) fn decoded_data_agrees(ofs: &OvlFs, oi: &OvlInode) -> bool {
+    let Some(top) = oi.lowers().first() else {
+        return true;
+    };
+    let top = OvlPath { layer: top.layer, dentry: top.dentry.clone() };
+    match decoded_stack(ofs, top, false) {
+        Ok((stack, lazy, _)) => match (&oi.lazy_data, lazy) {
+            (Some(a), Some(b)) => a.redirect.bytes() == b.redirect.bytes(),
+            (None, None) => match (oi.lowers().last(), stack.last()) {
+                (Some(a), Some(b)) => a.dentry.same_inode(&b.dentry),
+                _ => false,
+            },
+            _ => false,
+        },
+        Err(_) => false,
+    }
 }
 
 /// The metacopy xattr size of the upper file `upper` (0: not metacopy).
@@ -246,16 +285,22 @@ fn check_origin_fh_from(ofs: &OvlFs, fb: &fh::Fb<'_>, connected: bool, upper: Op
 }
 
 /// `ovl_get_fh`: the handle (`ovl_fb` bytes, checked) an upper dentry's
-/// xattr `ox` holds; `None` for none or an empty one ("origin unknown");
-/// an error (logged) when it cannot be read or is invalid.
+/// xattr `ox` holds; `None` for none, an empty one ("origin unknown"), one
+/// that cannot be read or is invalid (those logged); an error only for a
+/// lack of memory.
 fn get_fh(ofs: &OvlFs, dentry: &RealDentry, ox: OvlXattr) -> Result<Option<KVec<u8>>> {
-    let layer = ofs.layer(0)?;
+    get_fh_on(ofs, ofs.layer(0)?, dentry, ox)
+}
+
+/// [`get_fh`] on any layer.
+fn get_fh_on(ofs: &OvlFs, layer: &Layer, dentry: &RealDentry, ox: OvlXattr) -> Result<Option<KVec<u8>>> {
     let value = match ofs.getxattr_value(layer, dentry, ox) {
         Ok(Some(v)) => v,
         Ok(None) => return Ok(None),
+        Err(e) if e == ENOMEM => return Err(e),
         Err(e) => {
             warn_rl!("failed to get origin ({})\n", e.to_errno());
-            return Err(e);
+            return Ok(None);
         }
     };
     match fh::fh_from_xattr(&value) {
@@ -265,9 +310,9 @@ fn get_fh(ofs: &OvlFs, dentry: &RealDentry, ox: OvlXattr) -> Result<Option<KVec<
             Ok(Some(v))
         }
         Ok(None) => Ok(None),
-        Err(e) => {
+        Err(_) => {
             warn_rl!("{} ({:?})\n", fh::INVALID_ORIGIN_MSG, kernel::str::BStr::from_bytes(&value));
-            Err(util::errno(e.errno()))
+            Ok(None)
         }
     }
 }
