@@ -20,6 +20,7 @@ import random
 import stat
 import zlib
 
+import disk
 import sysutil
 from sysutil import oserr
 
@@ -329,10 +330,6 @@ FH_OPS = [("fh_save", 5), ("fh_open", 6), ("fh_drop", 2)]
 O_PATH = 0o10000000
 
 
-class FH(ctypes.Structure):
-    _fields_ = [("bytes", ctypes.c_uint), ("type", ctypes.c_int), ("f", ctypes.c_ubyte * 128)]
-
-
 def make_fh_op(rng, ents, nsaved):
     """Draw one handle operation; nsaved: the handles saved so far."""
     x = rng.randrange(sum(w for _, w in FH_OPS))
@@ -354,23 +351,23 @@ def run_fh_op(root, o, saved):
     the indexes stay aligned between the two mounts)."""
     libc = sysutil.libc
     if o["op"] == "fh_save":
-        fh = FH()
-        fh.bytes = 128
+        fh = disk.FileHandle()
+        fh.handle_bytes = disk.MAX_HANDLE_SZ
         mnt = ctypes.c_int()
         if libc.name_to_handle_at(-100, os.fsencode(_full(root, o["path"])), ctypes.byref(fh),
                                   ctypes.byref(mnt), 0) != 0:   # a symlink itself
             saved.append(None)
             return sysutil.ename(ctypes.get_errno())
-        saved.append((fh.type, bytes(fh.f[:fh.bytes])))
-        return "OK:type=%d,len=%d" % (fh.type, fh.bytes)
+        saved.append((fh.handle_type, bytes(fh.f_handle[:fh.handle_bytes])))
+        return "OK:type=%d,len=%d" % (fh.handle_type, fh.handle_bytes)
     if o["op"] == "fh_drop":
         sysutil.drop_caches()
     h = saved[o["idx"]]
     if h is None:
         return "nohandle"
-    fh = FH()
-    fh.type, fh.bytes = h[0], len(h[1])
-    ctypes.memmove(fh.f, h[1], len(h[1]))
+    fh = disk.FileHandle()
+    fh.handle_type, fh.handle_bytes = h[0], len(h[1])
+    ctypes.memmove(fh.f_handle, h[1], len(h[1]))
     mfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fd = libc.open_by_handle_at(mfd, ctypes.byref(fh), O_PATH | os.O_CLOEXEC)
