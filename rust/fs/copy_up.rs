@@ -186,9 +186,6 @@ struct Ctx<'a> {
     link: Option<CBuf>,
     workdir: &'a RealDentry,
     metacopy: bool,
-    /// The copy is indexed (`c->indexed`): a directory gets an index
-    /// entry before it goes into place.
-    indexed: Cell<bool>,
     /// The metacopy xattr written has an fs-verity digest.
     metacopy_digest: Cell<bool>,
     metadata_fsync: bool,
@@ -303,7 +300,6 @@ fn copy_up_one(parent: Option<&DEntry<Rovl>>, dentry: &DEntry<Rovl>, flags: u32)
         workdir,
         metacopy: need_meta_copy_up(ofs, dentry, inode, ft, flags),
         metacopy_digest: Cell::new(false),
-        indexed: Cell::new(false),
         metadata_fsync: ofs.should_sync_metadata() && matches!(ft, FileType::Reg | FileType::Dir),
     };
     // ovl_copy_up_start: one copy-up per inode at a time; another may
@@ -352,7 +348,6 @@ fn link_up(c: &Ctx<'_>, p: &ParentDir<'_>, dentry: &DEntry<Rovl>) -> Result {
 fn do_copy_up(c: &Ctx<'_>, dentry: &DEntry<Rovl>) -> Result {
     let ft = FileType::of_mode(c.stat.mode());
     let indexed = need_index(c.ofs, dentry);
-    c.indexed.set(indexed);
     // (The work dir of an indexed directory is the index dir: with
     // index=on it is rovl's work dir for everything.)
     let to_index = indexed && ft != FileType::Dir;
@@ -480,7 +475,8 @@ fn copy_up_workdir(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, nam
         return Err(e);
     }
     let wa = c.upper.mnt.want_write()?;
-    if ofs_dir_indexed(c) {
+    // An indexed directory (`c->indexed`) gets its index entry first.
+    if FileType::of_mode(c.stat.mode()) == FileType::Dir && need_index(ofs, dentry) {
         if let Err(e) = create_index(c, &wa, &temp) {
             let _ = super::super_::cleanup(&wa, c.workdir, &temp);
             return Err(e);
@@ -498,11 +494,6 @@ fn copy_up_workdir(c: &Ctx<'_>, dentry: &DEntry<Rovl>, destdir: &RealDentry, nam
     }
     copied_up(c, temp);
     Ok(())
-}
-
-/// An indexed directory copy (which gets an index entry).
-fn ofs_dir_indexed(c: &Ctx<'_>) -> bool {
-    c.indexed.get() && FileType::of_mode(c.stat.mode()) == FileType::Dir
 }
 
 /// `ovl_create_index`: the index entry of a directory copied up with NFS

@@ -404,8 +404,9 @@ pub(crate) fn link(old: &DEntry<Rovl>, dir: &INode<Rovl>, new: &Named<'_, Rovl>)
     // does not know: its data goes up first.
     if old.is_disconnected() {
         super::copy_up::copy_up_with_data(old)?;
+    } else {
+        super::copy_up::copy_up(old)?;
     }
-    super::copy_up::copy_up(old)?;
     super::copy_up::copy_up(&new.parent())?;
     let inode = old.inode().ok_or(EIO)?;
     let ofs = inode.super_block().data();

@@ -186,7 +186,7 @@ fn dentry_to_fid(ofs: &OvlFs, inode: &INode<Rovl>, buf: &mut [u8]) -> Result<usi
     let real = if enc_lower { &oi.lowers().first().ok_or(EIO)?.dentry } else { &oi.upper().ok_or(EIO)?.dentry };
     let fb = super::copy_up::encode_real_fh(ofs, real.inode().ok_or(EIO)?, !enc_lower)?;
     let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
-    let len = fh::wire_len(fb.as_bytes().len() - fh::FB_HEADER_LEN);
+    let len = fh::WIRE_OFFSET + fb.as_bytes().len();
     if len <= buf.len() {
         fh::fb_to_wire(&fb, buf).map_err(|_| EIO)?;
     }
@@ -225,7 +225,7 @@ fn obtain_alias(
         return Err(EPERM);
     }
     let top = match lowerpath {
-        Some(l) => Some(OvlPath { layer: l.layer, dentry: l.dentry.clone() }),
+        Some(l) => Some(l.clone()),
         // A metacopy upper decoded by its own handle: its origin.
         None if upper_mc != 0 => Some(namei::upper_origin(ofs, upper.ok_or(EIO)?)?.ok_or_else(|| {
             warn_rl!("metacopy with no lower data found - abort lookup\n");
@@ -251,18 +251,19 @@ fn obtain_alias(
     Ok(dentry)
 }
 
-/// `ovl_dentry_real_at`: the real dentry of `dentry` on layer `idx`.
-fn dentry_real_at(dentry: &DEntry<Rovl>, idx: usize) -> Option<ARef<RealDentry>> {
+/// `ovl_dentry_real_at`: the identity of the real dentry of `dentry` on
+/// layer `idx` (compared only, as overlayfs compares the pointers).
+fn real_id_at(dentry: &DEntry<Rovl>, idx: usize) -> Option<usize> {
     let oi = dentry.inode()?.data();
     if idx == 0 {
-        return oi.upper().map(|u| u.dentry.clone());
+        return oi.upper().map(|u| u.dentry.id());
     }
-    oi.lowers().iter().find(|l| l.layer == idx).map(|l| l.dentry.clone())
+    oi.lowers().iter().find(|l| l.layer == idx).map(|l| l.dentry.id())
 }
 
 /// Whether `dentry`'s real dentry on layer `idx` is `real`.
 fn real_at_is(dentry: &DEntry<Rovl>, idx: usize, real: &RealDentry) -> bool {
-    dentry_real_at(dentry, idx).is_some_and(|d| d.id() == real.id())
+    real_id_at(dentry, idx) == Some(real.id())
 }
 
 /// "failed to {what} (real, layer=, connected=, err=)".
@@ -365,7 +366,7 @@ fn lookup_real(sb: &SuperBlock<Rovl>, real: &RealDentry, idx: usize) -> Result<A
     let layer_root = sb.data().layer(idx)?.mnt.root().id();
     let mut connected = lookup_real_ancestor(sb, real, idx)?;
     let r = loop {
-        let real_connected = dentry_real_at(&connected, idx).map(|d| d.id());
+        let real_connected = real_id_at(&connected, idx);
         if real_connected == Some(real.id()) {
             break Ok(());
         }

@@ -25,6 +25,7 @@ use kernel::sync::{Mutex, SetOnce};
 
 /// A real dentry on a layer (`struct ovl_path`); `layer` is the 1-based
 /// layer index.
+#[derive(Clone)]
 pub(crate) struct OvlPath {
     pub(crate) layer: usize,
     pub(crate) dentry: ARef<RealDentry>,

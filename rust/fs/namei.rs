@@ -163,7 +163,7 @@ fn check_origin(ofs: &OvlFs, upper: &RealDentry) -> Result<Option<OvlPath>> {
 pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath, warn: bool) -> Result<(KVec<OvlPath>, Option<LazyData>, usize)> {
     let mut stack = KVec::with_capacity(2, GFP_KERNEL)?;
     let top_mc = ofs.with_creds(|| check_metacopy_size(ofs, ofs.layer(top.layer)?, &top.dentry))?;
-    let mut cur = OvlPath { layer: top.layer, dentry: top.dentry.clone() };
+    let mut cur = top.clone();
     stack.push(top, GFP_KERNEL)?;
     let mut mc = top_mc;
     let mut lazy = None;
@@ -214,7 +214,7 @@ pub(crate) fn decoded_stack(ofs: &OvlFs, top: OvlPath, warn: bool) -> Result<(KV
         mc = ofs.with_creds(|| check_metacopy_size(ofs, ofs.layer(next.layer)?, &next.dentry))?;
         cur = next;
         if mc == 0 {
-            stack.push(OvlPath { layer: cur.layer, dentry: cur.dentry.clone() }, GFP_KERNEL)?;
+            stack.push(cur.clone(), GFP_KERNEL)?;
         }
     }
     Ok((stack, lazy, top_mc))
@@ -227,8 +227,7 @@ pub(crate) fn decoded_data_agrees(ofs: &OvlFs, oi: &OvlInode) -> bool {
     let Some(top) = oi.lowers().first() else {
         return true;
     };
-    let top = OvlPath { layer: top.layer, dentry: top.dentry.clone() };
-    match decoded_stack(ofs, top, false) {
+    match decoded_stack(ofs, top.clone(), false) {
         Ok((stack, lazy, _)) => match (&oi.lazy_data, lazy) {
             (Some(a), Some(b)) => a.redirect.bytes() == b.redirect.bytes(),
             (None, None) => match (oi.lowers().last(), stack.last()) {
@@ -378,11 +377,15 @@ pub(crate) fn index_name_of(ofs: &OvlFs, layer: &Layer, origin: &RealDentry) -> 
         return Ok(None);
     }
     let fb = super::copy_up::encode_real_fh(ofs, origin.inode().ok_or(EIO)?, false)?;
-    let fb = fh::check_fb(&fb).map_err(|_| EIO)?;
+    index_name_fh(&fh::check_fb(&fb).map_err(|_| EIO)?).map(Some)
+}
+
+/// `ovl_get_index_name_fh`: the index entry name of the handle `fb`.
+fn index_name_fh(fb: &fh::Fb<'_>) -> Result<KVec<u8>> {
     let mut out = KVec::from_elem(0u8, fb.as_bytes().len() * 2, GFP_KERNEL)?;
-    let n = fh::index_name(&fb, &mut out).map_err(|_| EIO)?.len();
+    let n = fh::index_name(fb, &mut out).map_err(|_| EIO)?.len();
     out.truncate(n);
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// `ovl_lookup_index`: the index entry of the lower inode `origin` (on
@@ -501,10 +504,9 @@ pub(crate) fn get_index_fh(ofs: &OvlFs, fb: &fh::Fb<'_>) -> Result<Option<ARef<R
     let Some(indexdir) = ofs.indexdir() else {
         return Ok(None);
     };
-    let mut out = KVec::from_elem(0u8, fb.as_bytes().len() * 2, GFP_KERNEL)?;
-    let name = fh::index_name(fb, &mut out).map_err(|e| util::errno(e.errno()))?;
+    let name = index_name_fh(fb)?;
     let up = ofs.layer(0)?;
-    let Some(index) = up.mnt.lookup_noperm_positive(indexdir, name)? else {
+    let Some(index) = up.mnt.lookup_noperm_positive(indexdir, &name)? else {
         return Ok(None);
     };
     if ofs.with_creds(|| ofs.is_whiteout(up, &index)) {

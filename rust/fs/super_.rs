@@ -222,9 +222,10 @@ impl OvlFs {
         self.config.nfs_export && self.config.index
     }
 
-    /// A merged directory's lower must be its origin (`ovl_verify_lower`).
+    /// A merged directory's lower must be its origin (`ovl_verify_lower`,
+    /// the same condition as [`Self::index_all`] in overlayfs).
     pub(crate) fn verify_lower(&self) -> bool {
-        self.config.nfs_export && self.config.index
+        self.index_all()
     }
 
     /// The index directory (`ofs->workdir` with `index=on`), if any.

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# File handles of an overlay mount, for the NFS export selftests (034, 035):
-# taken with name_to_handle_at(2), opened with open_by_handle_at(2).
+# File handles of an overlay mount, for the NFS export selftests (034, 035;
+# 036 imports enc, opn and err): taken with name_to_handle_at(2), opened
+# with open_by_handle_at(2).
 #
 # handles.py MNT save FILE NAME...: handles of MNT/NAME, added to FILE
 # handles.py MNT open FILE [NAME...]: open each saved handle (all if none
@@ -109,4 +110,5 @@ def main():
         sys.exit("unknown command " + cmd)
 
 
-main()
+if __name__ == "__main__":
+    main()
