@@ -18,7 +18,6 @@ use crate::vfs::real::{Acl, DelayedCall, Kstat, LinkTarget, RealDentry};
 use crate::vfs::write::WriteAccess;
 use crate::vfs::{may, FileType};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Mutex, SetOnce};
@@ -257,7 +256,7 @@ fn new_data(
             flags |= flag::IMPURE;
         }
     }
-    let dir_cache = if is_dir { Some(KBox::pin_init(new_mutex!(DirCaches::default()), GFP_KERNEL)?) } else { None };
+    let dir_cache = if is_dir { Some(KBox::pin_init(new_mutex_depth!(DirCaches::default(), ofs.stack_depth()), GFP_KERNEL)?) } else { None };
     let up = SetOnce::new();
     if let Some(u) = upper {
         up.populate(OvlPath { layer: 0, dentry: u });

@@ -23,6 +23,20 @@ macro_rules! warn_rl {
     };
 }
 
+/// `new_mutex!` with one lock class per stacking depth of the mount
+/// (`depth`: its `s_stack_depth`): a rovl mount on a rovl mount takes the
+/// same mutex of both, the outer's first (as the inode locks, annotated
+/// per depth by the binding layer).
+macro_rules! new_mutex_depth {
+    ($inner:expr, $depth:expr) => {
+        if $depth <= 1 {
+            kernel::sync::Mutex::new($inner, kernel::optional_name!(), kernel::static_lock_class!())
+        } else {
+            kernel::sync::Mutex::new($inner, kernel::optional_name!(), kernel::static_lock_class!())
+        }
+    };
+}
+
 pub(crate) mod copy_up;
 pub(crate) mod dir;
 pub(crate) mod export;

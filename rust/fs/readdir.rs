@@ -20,7 +20,6 @@ use kernel::sync::aref::ARef;
 use crate::vfs::inode::INode;
 use crate::vfs::real::{open_flags, Kstat, RealDentry, RealFile, STATX_INO};
 use crate::vfs::{may, FileType};
-use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 
@@ -367,7 +366,7 @@ pub(crate) fn open(inode: &INode<Rovl>, flags: u32) -> Result<DirFile> {
     Ok(DirFile {
         real,
         is_real: core::sync::atomic::AtomicBool::new(!oi.test(flag::WHITEOUTS)),
-        state: KBox::pin_init(new_mutex!(DirState { cache: None, version: 0, cursor: 0 }), GFP_KERNEL)?,
+        state: KBox::pin_init(new_mutex_depth!(DirState { cache: None, version: 0, cursor: 0 }, ofs.stack_depth()), GFP_KERNEL)?,
     })
 }
 

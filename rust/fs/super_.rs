@@ -152,6 +152,11 @@ impl Drop for OvlFs {
 }
 
 impl OvlFs {
+    /// The mount's stacking depth (`s_stack_depth`).
+    pub(crate) fn stack_depth(&self) -> i32 {
+        self.stack_depth
+    }
+
     /// The xattr name space of the overlay's own xattrs.
     pub(crate) fn xattr_ns(&self) -> XattrNs {
         if self.config.userxattr {

@@ -959,3 +959,28 @@ struct dentry *rovl_h_lookup_noperm_unlocked(const unsigned char *name, unsigned
 
 	return lookup_noperm_unlocked(&q, base);
 }
+
+/*
+ * A stacking file system takes the locks of its own inodes at several
+ * depths (a mount on top of another stacking mount of the same type):
+ * one lockdep class per stacking depth (s_stack_depth) for the inode lock
+ * and for the file system's per-inode mutex, as in-tree stacking file
+ * systems annotate them.
+ */
+void rovl_h_lockdep_annotate_inode(struct inode *inode, struct mutex *lock)
+{
+#ifdef CONFIG_LOCKDEP
+	static struct lock_class_key i_mutex_key[FILESYSTEM_MAX_STACK_DEPTH];
+	static struct lock_class_key i_mutex_dir_key[FILESYSTEM_MAX_STACK_DEPTH];
+	static struct lock_class_key i_lock_key[FILESYSTEM_MAX_STACK_DEPTH];
+	int depth = inode->i_sb->s_stack_depth - 1;
+
+	if (depth < 0 || depth >= FILESYSTEM_MAX_STACK_DEPTH)
+		depth = 0;
+	if (S_ISDIR(inode->i_mode))
+		lockdep_set_class(&inode->i_rwsem, &i_mutex_dir_key[depth]);
+	else
+		lockdep_set_class(&inode->i_rwsem, &i_mutex_key[depth]);
+	lockdep_set_class(lock, &i_lock_key[depth]);
+#endif
+}

@@ -136,6 +136,7 @@ struct mutex;
 struct renamedata;
 struct iov_iter;
 void rovl_h_mutex_init(struct mutex *lock);
+void rovl_h_lockdep_annotate_inode(struct inode *inode, struct mutex *lock);
 int rovl_h_mutex_lock_killable(struct mutex *lock);
 void rovl_h_mutex_unlock(struct mutex *lock);
 void rovl_h_copyattr(struct inode *inode, struct vfsmount *mnt, struct inode *realinode);

@@ -355,6 +355,8 @@ impl<T: FileSystem> NewINode<T> {
             (*inode).i_ino = p.ino as _;
             bindings::set_nlink(inode, p.nlink);
             bindings::rovl_h_inode_init_flags(inode, p.dont_cache_acl, p.keep_flags, p.extra_flags);
+            // Lockdep classes per stacking depth (the mode is set).
+            bindings::rovl_h_lockdep_annotate_inode(inode, (*outer).lock.get());
             let mode = (*inode).i_mode;
             match FileType::of_mode(mode) {
                 FileType::Dir => {
