@@ -4,7 +4,7 @@
 #
 #   FSTESTS_DIR=/path/to/built/fstests scripts/fstests.sh [-f overlay|rovl|both] [-o DIR]
 #           [-t SECONDS] [-b xfs|ext4] [-- CHECK_ARGS...]
-#   scripts/fstests.sh -r DIR     (the table of an earlier run's results again)
+#   scripts/fstests.sh -r DIR...  (the table of earlier runs' results again)
 #
 # FSTESTS_DIR is a checkout of fstests (xfstests) built by its README (`make`);
 # this project holds no fstests code and neither fetches nor builds it
@@ -39,7 +39,9 @@
 #   -t SECONDS  time limit of each file system's check run (default 43200);
 #               the VM's own limit is their sum plus 15 minutes
 #   -b FSTYP    base file system under the overlay: xfs (default) or ext4
-#   -r DIR      print the table of the results in DIR again, run nothing
+#   -r DIR...   print the table of the results in DIR again, run nothing; with
+#               several DIRs (runs of parts of a selection) one merged table,
+#               a later DIR's result of a test replacing an earlier one's
 # Environment: FSTESTS_DIR (required), ROVL_FSTESTS_DEV_SIZE (size of TEST_DEV
 # and SCRATCH_DEV, sparse, default 10G as fstests' README advises),
 # ROVL_FSTESTS_IMAGES (tmpfs, the default: the loop devices' files in a tmpfs
@@ -56,15 +58,28 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$ROVL_TOP"
 
-# table DIR: the side-by-side table of the results in DIR (FS/result.xml,
-# FS.log for each FS listed in DIR/filesystems).
+# table DIR...: the side-by-side table of the results in the DIRs
+# (FS/result.xml, FS.log for each FS listed in DIR/filesystems).  With
+# several DIRs (runs of parts of a long selection, e.g. the full run over
+# several days) a test's result in a later DIR replaces that of an earlier
+# one, unless it is "incomplete" there.
 table() {
-	local dir=$1 fs
-	[ -f "$dir/filesystems" ] || rovl_die "$dir: no results of scripts/fstests.sh (no filesystems file)"
-	local fss
-	read -r -a fss < "$dir/filesystems"
+	local dir fs k=0
+	local -a fss=() dfss
+	for dir in "$@"; do
+		[ -f "$dir/filesystems" ] || rovl_die "$dir: no results of scripts/fstests.sh (no filesystems file)"
+		read -r -a dfss < "$dir/filesystems"
+		for fs in "${dfss[@]}"; do
+			[[ " ${fss[*]} " == *" $fs "* ]] || fss+=("$fs")
+		done
+	done
+	# overlay first, the column the other is compared with
+	if [[ " ${fss[*]} " == *" overlay "* ]] && [ "${fss[0]}" != overlay ]; then fss=(overlay rovl); fi
 	{
-		for fs in "${fss[@]}"; do
+		for dir in "$@"; do
+		k=$((k + 1))
+		read -r -a dfss < "$dir/filesystems"
+		for fs in "${dfss[@]}"; do
 			# result.xml (check -R xunit-quiet) is rewritten before every
 			# test with the results so far: one <testcase> per finished
 			# test, with <skipped> (notrun) or <failure> (fail) inside.
@@ -87,11 +102,13 @@ table() {
 				}' "$dir/$fs.log"
 			fi
 		done
+		done
 	} | awk -v order="${fss[*]}" '
 		{
 			key = $1 SUBSEP $2
-			# a real result wins over "incomplete" (from the log)
-			if (!(key in st) || st[key] == "incomplete") st[key] = $3
+			# a real result wins over "incomplete" (from the log, or a
+			# later run that did not finish it); else the later one wins
+			if (!(key in st) || $3 != "incomplete") st[key] = $3
 			if (!($2 in seen)) { seen[$2] = 1; tests[++nt] = $2 }
 		}
 		END {
@@ -138,15 +155,18 @@ table() {
 			na = a; sub(/.*\//, "", na); nb = b; sub(/.*\//, "", nb)
 			return na + 0 < nb + 0
 		}'
-	for fs in "${fss[@]}"; do
-		local rc=missing
-		[ -f "$dir/$fs.rc" ] && rc=$(cat "$dir/$fs.rc")
-		if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
-			echo "note: $fs: check did not run to its end ($rc; see $dir/$fs.log)"
-		elif [ ! -f "$dir/$fs/result.xml" ]; then
-			echo "note: $fs: check ran no test (see $dir/$fs.log); its last words:"
-			grep -v '^[[:space:]]*$' "$dir/$fs.log" 2>/dev/null | tail -n 3 | sed 's/^/  /'
-		fi
+	for dir in "$@"; do
+		read -r -a dfss < "$dir/filesystems"
+		for fs in "${dfss[@]}"; do
+			local rc=missing
+			[ -f "$dir/$fs.rc" ] && rc=$(cat "$dir/$fs.rc")
+			if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
+				echo "note: $fs: check did not run to its end ($rc; see $dir/$fs.log)"
+			elif [ ! -f "$dir/$fs/result.xml" ]; then
+				echo "note: $fs: check ran no test (see $dir/$fs.log); its last words:"
+				grep -v '^[[:space:]]*$' "$dir/$fs.log" 2>/dev/null | tail -n 3 | sed 's/^/  /'
+			fi
+		done
 	done
 }
 
@@ -158,7 +178,7 @@ while getopts f:o:t:b:r:h opt; do
 	o) out=$OPTARG ;;
 	t) limit=$OPTARG ;;
 	b) base=$OPTARG ;;
-	r) table "$OPTARG"; exit ;;
+	r) shift $((OPTIND - 1)); table "$OPTARG" "$@"; exit ;;
 	*) usage ;;
 	esac
 done
