@@ -26,7 +26,9 @@ macro_rules! warn_rl {
 /// `new_mutex!` with one lock class per stacking depth of the mount
 /// (`depth`: its `s_stack_depth`): a rovl mount on a rovl mount takes the
 /// same mutex of both, the outer's first (as the inode locks, annotated
-/// per depth by the binding layer).
+/// per depth by the binding layer).  Each expansion of `static_lock_class!`
+/// is a class of its own, so the two arms are alike on purpose; the kernel
+/// allows two stacking levels (`FILESYSTEM_MAX_STACK_DEPTH`).
 macro_rules! new_mutex_depth {
     ($inner:expr, $depth:expr) => {
         if $depth <= 1 {

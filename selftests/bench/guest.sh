@@ -144,23 +144,34 @@ log "passes done in $(( $(secs) - t0 ))s"
 # ROVL_BENCH_PERF=1: after the timed passes, a CPU profile of each workload
 # on each file system (perf record -a -e cpu-clock; not timed): 5 cold
 # passes (ROVL_BENCH_PERF_COLD; each after umount, drop_caches and mount,
-# which the profile includes) and 10 warm passes, each reported as
+# which the profile includes) and 10 warm passes (5 for workloads that
+# write, each on a fresh upper layer: its removal and the mount are in the
+# profile, alike for both), each reported as
 # OUT/perf-FS-WORKLOAD-PHASE.txt (symbols by share of samples, self) and
 # -incl.txt (with callees; call graphs recorded); the data in .data beside
 # it, the guest's symbols in OUT/kallsyms.
 if [ -n "${ROVL_BENCH_PERF:-}" ]; then
 	perf=$(command -v perf) || { echo "ROVL_BENCH_PERF: no perf on the host"; exit 1; }
 	cat /proc/kallsyms > "$out/kallsyms"
+	ncold=${ROVL_BENCH_PERF_COLD:-5}
 	for wl in "${workloads[@]}"; do
-		[ "${kind[$wl]}" = ro ] || continue	# (profiles of lower-only workloads)
 		for fs in overlay "$fstype"; do
-			mount -t "$fs" -o "lowerdir=$lower" none "$w/mnt-$fs"
+			m="$w/mnt-$fs"
+			if [ "${kind[$wl]}" = ro ]; then mount_fs "$fs" "$wl"; fi
 			for phase in cold warm; do
-				if [ "$phase" = cold ]; then
-					cmd="for i in \$(seq ${ROVL_BENCH_PERF_COLD:-5}); do umount $w/mnt-$fs; sync; echo 3 > /proc/sys/vm/drop_caches;"
-					cmd+=" mount -t $fs -o lowerdir=$lower none $w/mnt-$fs; $bench run $wl $w/mnt-$fs 1; done"
+				drop=
+				[ "$phase" = cold ] && drop="sync; echo 3 > /proc/sys/vm/drop_caches;"
+				if [ "${kind[$wl]}" = rw ]; then
+					u="$w/layers/u-$fs" wd="$w/layers/w-$fs"
+					n=$ncold
+					cmd="for i in \$(seq $n); do rm -rf $u $wd; mkdir $u $wd; $drop"
+					cmd+=" mount -t $fs -o lowerdir=$lower,upperdir=$u,workdir=$wd,$RW_OPTS none $m;"
+					cmd+=" $bench run $wl $m 1; umount $m; done"
+				elif [ "$phase" = cold ]; then
+					cmd="for i in \$(seq $ncold); do umount $m; $drop"
+					cmd+=" mount -t $fs -o lowerdir=$lower none $m; $bench run $wl $m 1; done"
 				else
-					cmd="$bench run $wl $w/mnt-$fs 10"
+					cmd="$bench run $wl $m 10"
 				fi
 				data="$w/perf-$fs-$wl-$phase.data"
 				"$perf" record -q -a -g -e cpu-clock -o "$data" -- sh -c "$cmd" > /dev/null
@@ -174,7 +185,7 @@ if [ -n "${ROVL_BENCH_PERF:-}" ]; then
 					log "perf report failed for $data"
 				log "profile $fs $wl $phase: $(grep -c '%' "$out/perf-$fs-$wl-$phase.txt") symbols"
 			done
-			umount "$w/mnt-$fs"
+			if [ "${kind[$wl]}" = ro ]; then umount "$m"; fi
 		done
 	done
 fi
