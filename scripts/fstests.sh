@@ -65,7 +65,7 @@ cd "$ROVL_TOP"
 # several days) a test's result in a later DIR replaces that of an earlier
 # one, unless it is "incomplete" there.
 table() {
-	local dir fs k=0
+	local dir fs
 	local -a fss=() dfss
 	for dir in "$@"; do
 		[ -f "$dir/filesystems" ] || rovl_die "$dir: no results of scripts/fstests.sh (no filesystems file)"
@@ -78,7 +78,6 @@ table() {
 	if [[ " ${fss[*]} " == *" overlay "* ]] && [ "${fss[0]}" != overlay ]; then fss=(overlay rovl); fi
 	{
 		for dir in "$@"; do
-		k=$((k + 1))
 		read -r -a dfss < "$dir/filesystems"
 		for fs in "${dfss[@]}"; do
 			# result.xml (check -R xunit-quiet) is rewritten before every
