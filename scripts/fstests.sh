@@ -78,30 +78,30 @@ table() {
 	if [[ " ${fss[*]} " == *" overlay "* ]] && [ "${fss[0]}" != overlay ]; then fss=(overlay rovl); fi
 	{
 		for dir in "$@"; do
-		read -r -a dfss < "$dir/filesystems"
-		for fs in "${dfss[@]}"; do
-			# result.xml (check -R xunit-quiet) is rewritten before every
-			# test with the results so far: one <testcase> per finished
-			# test, with <skipped> (notrun) or <failure> (fail) inside.
-			if [ -f "$dir/$fs/result.xml" ]; then
-				awk -v fs="$fs" '
-					/<testcase / {
-						match($0, / name="[^"]*"/)
-						name = substr($0, RSTART + 7, RLENGTH - 8); st = "pass"; next
-					}
-					/<skipped/ { st = "notrun"; next }
-					/<failure/ { st = "fail"; next }
-					/<\/testcase>/ { if (name != "") print fs, name, st; name = ""; next }
-				' "$dir/$fs/result.xml"
-			fi
-			# Tests check started but that have no result (the time limit,
-			# a dead VM): the last test named in check's output.
-			if [ -f "$dir/$fs.log" ]; then
-				awk -v fs="$fs" '$1 ~ /^[a-z0-9]+\/[0-9]+$/ && !/\[expunged\]/ {
-					print fs, $1, (/ - unknown test, ignored$/ ? "unknown" : "incomplete")
-				}' "$dir/$fs.log"
-			fi
-		done
+			read -r -a dfss < "$dir/filesystems"
+			for fs in "${dfss[@]}"; do
+				# result.xml (check -R xunit-quiet) is rewritten before every
+				# test with the results so far: one <testcase> per finished
+				# test, with <skipped> (notrun) or <failure> (fail) inside.
+				if [ -f "$dir/$fs/result.xml" ]; then
+					awk -v fs="$fs" '
+						/<testcase / {
+							match($0, / name="[^"]*"/)
+							name = substr($0, RSTART + 7, RLENGTH - 8); st = "pass"; next
+						}
+						/<skipped/ { st = "notrun"; next }
+						/<failure/ { st = "fail"; next }
+						/<\/testcase>/ { if (name != "") print fs, name, st; name = ""; next }
+					' "$dir/$fs/result.xml"
+				fi
+				# Tests check started but that have no result (the time limit,
+				# a dead VM): the last test named in check's output.
+				if [ -f "$dir/$fs.log" ]; then
+					awk -v fs="$fs" '$1 ~ /^[a-z0-9]+\/[0-9]+$/ && !/\[expunged\]/ {
+						print fs, $1, (/ - unknown test, ignored$/ ? "unknown" : "incomplete")
+					}' "$dir/$fs.log"
+				fi
+			done
 		done
 	} | awk -v order="${fss[*]}" '
 		{
