@@ -17,7 +17,7 @@
 #
 # Environment: ROVL_BENCH_ROUNDS (7), ROVL_BENCH_WARM (5), ROVL_BENCH_ONLY,
 # ROVL_BENCH_BIG_MIB (512), ROVL_BENCH_WARM_RW (2), ROVL_BENCH_CHOWN_DIRS
-# (100), ROVL_VM_MEM (6G here), ROVL_ACCEL,
+# (100), ROVL_VM_MEM (6G here, 9G with ROVL_BENCH_BIG_MIB over 512), ROVL_ACCEL,
 # ROVL_BENCH_TIMEOUT (VM time limit in seconds, 3600).
 # Exit status: 0, or non-zero if a build, the VM, a workload's check or the
 # kernel log check failed.
@@ -146,6 +146,9 @@ pass_env=()
 for v in ROVL_BENCH_ROUNDS ROVL_BENCH_WARM ROVL_BENCH_WARM_RW ROVL_BENCH_CHOWN_DIRS ROVL_BENCH_ONLY ROVL_BENCH_BIG_MIB ROVL_BENCH_PERF ROVL_BENCH_PERF_COLD; do
 	if [ -n "${!v:-}" ]; then pass_env+=("$v=${!v}"); fi
 done
+# the layers, in a tmpfs in the guest's memory, take 2.3G with
+# ROVL_BENCH_BIG_MIB=1024 and a copy-up 1G more: 9G then
+if [ "${ROVL_BENCH_BIG_MIB:-512}" -gt 512 ]; then export ROVL_VM_MEM=${ROVL_VM_MEM:-9G}; fi
 export ROVL_VM_MEM=${ROVL_VM_MEM:-6G}
 rovl_log "running the workloads in the VM ($ROVL_VM_MEM; results in $out)"
 rc=0

@@ -44,6 +44,10 @@ insmod "$overlay_ko"
 insmod "$ko"
 
 w=/tmp/bench
+mkdir -p "$w"
+# a tmpfs of its own, larger than /tmp's default half of the memory: with
+# ROVL_BENCH_BIG_MIB=1024 the layers take 2.3G and a copy-up 1G more
+mount -t tmpfs -o size=80% rovlbench "$w"
 mkdir -p "$w/layers"
 # ext4 in a loop file on tmpfs: drop_caches really drops the lower file
 # system's dentries, inodes and pages (tmpfs would keep them), and re-reading
@@ -85,11 +89,13 @@ cold() {
 	echo 3 > /proc/sys/vm/drop_caches
 }
 # fresh FS WORKLOAD: for a workload that writes, a fresh upper layer and
-# work dir for FS (the last pass's are removed; not timed)
+# work dir for FS (the last pass's are removed, and the removal written
+# out, so that the next timed pass does not pay for it; not timed)
 fresh() {
 	if [ "${kind[$2]}" = rw ]; then
 		rm -rf "$w/layers/u-$1" "$w/layers/w-$1"
 		mkdir "$w/layers/u-$1" "$w/layers/w-$1"
+		sync
 	fi
 }
 # mount_fs FS WORKLOAD: FS's mount for WORKLOAD
