@@ -98,6 +98,17 @@ const unsigned char *rovl_h_snapshot_name(struct name_snapshot *snap,
 struct inode *rovl_h_file_inode(const struct file *file) { return file_inode(file); }
 struct dentry *rovl_h_file_dentry(const struct file *file) { return file->f_path.dentry; }
 void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop) { inode->i_fop = fop; }
+
+/*
+ * For a stacking file system: a regular file's mapping has no pages of its own
+ * (I/O goes to the real file), but do_dentry_open() allows O_DIRECT only
+ * when the mapping has a direct_IO method.
+ */
+static const struct address_space_operations rovl_reg_aops = {
+	.direct_IO = noop_direct_IO,
+};
+
+void rovl_h_set_reg_aops(struct inode *inode) { inode->i_mapping->a_ops = &rovl_reg_aops; }
 bool rovl_h_is_idmapped_mnt(const struct vfsmount *mnt) { return is_idmapped_mnt(mnt); }
 
 void rovl_h_mnt_set_readonly_noatime(struct vfsmount *mnt)

@@ -39,6 +39,7 @@ const unsigned char *rovl_h_snapshot_name(struct name_snapshot *snap,
 struct inode *rovl_h_file_inode(const struct file *file);
 struct dentry *rovl_h_file_dentry(const struct file *file);
 void rovl_h_set_fop(struct inode *inode, const struct file_operations *fop);
+void rovl_h_set_reg_aops(struct inode *inode);
 bool rovl_h_is_idmapped_mnt(const struct vfsmount *mnt);
 void rovl_h_mnt_set_readonly_noatime(struct vfsmount *mnt);
 const struct cred *rovl_h_override_creds(const struct cred *cred);

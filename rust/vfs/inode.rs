@@ -366,6 +366,8 @@ impl<T: FileSystem> NewINode<T> {
                 FileType::Reg => {
                     (*inode).i_op = Tables::<T>::file_iops();
                     bindings::rovl_h_set_fop(inode, super::file::reg_fops::<T>());
+                    // O_DIRECT opens allowed (do_dentry_open checks direct_IO).
+                    bindings::rovl_h_set_reg_aops(inode);
                 }
                 FileType::Symlink => (*inode).i_op = Tables::<T>::symlink_iops(),
                 _ => {
