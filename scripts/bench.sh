@@ -15,7 +15,7 @@
 # DIR (default /tmp/rovl-bench.*): table.txt, samples.txt, job.log, dmesg.txt.
 # See Documentation/benchmark.rst.
 #
-# Environment: ROVL_BENCH_ROUNDS (7), ROVL_BENCH_WARM (5), ROVL_BENCH_ONLY,
+# Environment: ROVL_BENCH_ROUNDS (8), ROVL_BENCH_WARM (5), ROVL_BENCH_ONLY,
 # ROVL_BENCH_BIG_MIB (512), ROVL_BENCH_WARM_RW (2), ROVL_BENCH_CHOWN_DIRS
 # (100), ROVL_VM_MEM (6G here, 9G with ROVL_BENCH_BIG_MIB over 512), ROVL_ACCEL,
 # ROVL_BENCH_TIMEOUT (VM time limit in seconds, 3600).

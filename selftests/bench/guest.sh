@@ -13,14 +13,14 @@
 # upper layer (and work dir, on the same ext4) before each pass, on a mount
 # with RW_OPTS, and ROVL_BENCH_WARM_RW warm passes.  Appends "ROUND FS WORKLOAD cold|warm OPS NANOSECONDS" lines
 # (one per pass) to OUT/samples.txt and writes OUT/info.txt.
-# Environment: ROVL_BENCH_ROUNDS (default 7), ROVL_BENCH_WARM (5),
+# Environment: ROVL_BENCH_ROUNDS (default 8), ROVL_BENCH_WARM (5),
 # ROVL_BENCH_ONLY (space-separated workloads, default all),
 # ROVL_BENCH_BIG_MIB (size of the large file, and of the small files copied
 # up, default 512), ROVL_BENCH_WARM_RW (2), ROVL_BENCH_CHOWN_DIRS (100:
 # 100,000 files for chown -R -h).
 set -euo pipefail
 ko=${1:?rovl.ko} overlay_ko=${2:?overlay.ko} bench=${3:?rovlbench} out=${4:?output dir}
-rounds=${ROVL_BENCH_ROUNDS:-7}
+rounds=${ROVL_BENCH_ROUNDS:-8}
 warm=${ROVL_BENCH_WARM:-5}
 warm_rw=${ROVL_BENCH_WARM_RW:-2}
 # the options of read-write mounts, stated (the modules' defaults differ)
