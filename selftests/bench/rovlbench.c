@@ -689,7 +689,7 @@ int main(int argc, char **argv)
 {
 	const struct workload *w = NULL;
 	size_t i;
-	int pass, n;
+	int pass, n, rw, fd = -1;
 
 	if (argc == 3 && !strcmp(argv[1], "gen")) {
 		gen(argv[2]);
@@ -710,17 +710,16 @@ int main(int argc, char **argv)
 	n = atoi(argv[4]);
 	if (n <= 0)
 		die("bad pass count %s", argv[4]);
+	rw = !strcmp(w->mount, "rw");
+	if (rw) {
+		fd = open(argv[3], O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			die("open %s: %s", argv[3], strerror(errno));
+	}
 	for (pass = 0; pass < n; pass++) {
-		int rw = !strcmp(w->mount, "rw");
-		int fd = -1;
 		long ops;
 		uint64_t t1;
 
-		if (rw) {
-			fd = open(argv[3], O_RDONLY | O_DIRECTORY);
-			if (fd < 0)
-				die("open %s: %s", argv[3], strerror(errno));
-		}
 		timed_from = now_ns();
 		ops = w->fn(argv[3]);
 		/*
@@ -731,8 +730,6 @@ int main(int argc, char **argv)
 		if (rw && syncfs(fd))
 			die("syncfs %s: %s", argv[3], strerror(errno));
 		t1 = now_ns();
-		if (rw)
-			close(fd);
 		printf("%ld %llu\n", ops, (unsigned long long)(t1 - timed_from));
 		fflush(stdout);
 	}
