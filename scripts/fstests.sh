@@ -41,7 +41,9 @@
 #   -b FSTYP    base file system under the overlay: xfs (default) or ext4
 #   -r DIR...   print the table of the results in DIR again, run nothing; with
 #               several DIRs (runs of parts of a selection) one merged table,
-#               a later DIR's result of a test replacing an earlier one's
+#               a later DIR's result of a test replacing an earlier one's; a
+#               DIR may also be a table printed before (DIR/table.txt, or a
+#               merged table kept elsewhere), read as the results it lists
 # Environment: FSTESTS_DIR (required), ROVL_FSTESTS_DEV_SIZE (size of TEST_DEV
 # and SCRATCH_DEV, sparse, default 10G as fstests' README advises),
 # ROVL_FSTESTS_IMAGES (tmpfs, the default: the loop devices' files in a tmpfs
@@ -57,6 +59,9 @@
 # the table), else non-zero (a build, the VM, the time limit).
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+# paths given on the command line are the caller's
+caller_pwd=$PWD
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "$caller_pwd/$1" ;; esac; }
 cd "$ROVL_TOP"
 
 # table DIR...: the side-by-side table of the results in the DIRs
@@ -68,8 +73,15 @@ table() {
 	local dir fs
 	local -a fss=() dfss
 	for dir in "$@"; do
-		[ -f "$dir/filesystems" ] || rovl_die "$dir: no results of scripts/fstests.sh (no filesystems file)"
-		read -r -a dfss < "$dir/filesystems"
+		if [ -f "$dir" ]; then
+			# an earlier table (table.txt, or a merged table kept
+			# elsewhere): its header line names the file systems
+			read -r -a dfss < <(awk '$1 == "test" { $1 = ""; print; exit }' "$dir")
+			[ ${#dfss[@]} -gt 0 ] || rovl_die "$dir: not a table of scripts/fstests.sh (no header line)"
+		else
+			[ -f "$dir/filesystems" ] || rovl_die "$dir: no results of scripts/fstests.sh (no filesystems file)"
+			read -r -a dfss < "$dir/filesystems"
+		fi
 		for fs in "${dfss[@]}"; do
 			[[ " ${fss[*]} " == *" $fs "* ]] || fss+=("$fs")
 		done
@@ -78,6 +90,15 @@ table() {
 	if [[ " ${fss[*]} " == *" overlay "* ]] && [ "${fss[0]}" != overlay ]; then fss=(overlay rovl); fi
 	{
 		for dir in "$@"; do
+			if [ -f "$dir" ]; then
+				# a table's rows: "test result result ..." under its header;
+				# "-" (not reached) is no result
+				awk '$1 == "test" { n = NF; for (i = 2; i <= NF; i++) fs[i] = $i; next }
+					n && $1 ~ /^[a-z0-9]+\/[0-9]+$/ && NF == n {
+						for (i = 2; i <= n; i++) if ($i != "-") print fs[i], $1, $i
+					}' "$dir"
+				continue
+			fi
 			read -r -a dfss < "$dir/filesystems"
 			for fs in "${dfss[@]}"; do
 				# result.xml (check -R xunit-quiet) is rewritten before every
@@ -156,6 +177,7 @@ table() {
 			return na + 0 < nb + 0
 		}'
 	for dir in "$@"; do
+		[ -d "$dir" ] || continue
 		read -r -a dfss < "$dir/filesystems"
 		for fs in "${dfss[@]}"; do
 			local rc=missing
@@ -175,10 +197,15 @@ which=both out= limit=43200 base=xfs
 while getopts f:o:t:b:r:h opt; do
 	case $opt in
 	f) which=$OPTARG ;;
-	o) out=$OPTARG ;;
+	o) out=$(abspath "$OPTARG") ;;
 	t) limit=$OPTARG ;;
 	b) base=$OPTARG ;;
-	r) shift $((OPTIND - 1)); table "$OPTARG" "$@"; exit ;;
+	r)
+		shift $((OPTIND - 1))
+		dirs=()
+		for d in "$OPTARG" "$@"; do dirs+=("$(abspath "$d")"); done
+		table "${dirs[@]}"
+		exit ;;
 	*) usage ;;
 	esac
 done
@@ -200,7 +227,7 @@ case "$base" in xfs|ext4) ;; *) rovl_die "-b $base: not xfs or ext4" ;; esac
   git clone git://git.kernel.org/pub/scm/fs/xfs/xfstests-dev.git ~/xfstests && make -C ~/xfstests
   FSTESTS_DIR=~/xfstests $0
 (build dependencies: fstests' README; Documentation/rovl.rst, \"fstests\")"
-FSTESTS_DIR=$(cd "$FSTESTS_DIR" 2>/dev/null && pwd) || rovl_die "FSTESTS_DIR=$FSTESTS_DIR: no such directory"
+FSTESTS_DIR=$(cd "$(abspath "$FSTESTS_DIR")" 2>/dev/null && pwd) || rovl_die "FSTESTS_DIR=$FSTESTS_DIR: no such directory"
 [ -x "$FSTESTS_DIR/check" ] && [ -f "$FSTESTS_DIR/README.overlay" ] && [ -d "$FSTESTS_DIR/tests/overlay" ] ||
 	rovl_die "FSTESTS_DIR=$FSTESTS_DIR is not an fstests checkout (no check, README.overlay, tests/overlay)"
 [ -x "$FSTESTS_DIR/ltp/fsstress" ] && [ -f "$FSTESTS_DIR/tests/overlay/group.list" ] &&
