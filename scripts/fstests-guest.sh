@@ -66,6 +66,13 @@ done
 id fsgqa > /dev/null && id fsgqa2 > /dev/null && id 123456-fsgqa > /dev/null ||
 	log "warning: the fsgqa users are not all known"
 
+# --- the loopback interface ----------------------------------------------------------
+# The guest has no network, and its lo is down: fstests' locktest
+# (generic/131, 478) runs a server and a client over TCP on localhost.
+if ! ip link set lo up 2> /dev/null && ! busybox ifconfig lo 127.0.0.1 up 2> /dev/null; then
+	log "warning: cannot bring up lo (locktest will fail)"
+fi
+
 # --- fstests, copied into the tmpfs -----------------------------------------------
 fst=/tmp/fstests
 mkdir -p "$fst"
