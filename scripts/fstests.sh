@@ -69,6 +69,9 @@ cd "$ROVL_TOP"
 # several DIRs (runs of parts of a long selection, e.g. the full run over
 # several days) a test's result in a later DIR replaces that of an earlier
 # one, unless it is "incomplete" there.
+# The header line of a printed table (its file systems' columns): an awk
+# pattern, so that the free text heading a kept table cannot pass for it.
+table_header='/^test( +(overlay|rovl))+ *$/'
 table() {
 	local dir fs
 	local -a fss=() dfss
@@ -76,7 +79,7 @@ table() {
 		if [ -f "$dir" ]; then
 			# an earlier table (table.txt, or a merged table kept
 			# elsewhere): its header line names the file systems
-			read -r -a dfss < <(awk '$1 == "test" { $1 = ""; print; exit }' "$dir")
+			read -r -a dfss < <(awk "$table_header"' { $1 = ""; print; exit }' "$dir")
 			[ ${#dfss[@]} -gt 0 ] || rovl_die "$dir: not a table of scripts/fstests.sh (no header line)"
 		else
 			[ -f "$dir/filesystems" ] || rovl_die "$dir: no results of scripts/fstests.sh (no filesystems file)"
@@ -93,7 +96,7 @@ table() {
 			if [ -f "$dir" ]; then
 				# a table's rows: "test result result ..." under its header;
 				# "-" (not reached) is no result
-				awk '$1 == "test" { n = NF; for (i = 2; i <= NF; i++) fs[i] = $i; next }
+				awk "$table_header"' { n = NF; for (i = 2; i <= NF; i++) fs[i] = $i; next }
 					n && $1 ~ /^[a-z0-9]+\/[0-9]+$/ && NF == n {
 						for (i = 2; i <= n; i++) if ($i != "-") print fs[i], $1, $i
 					}' "$dir"
