@@ -226,6 +226,8 @@ bool rovl_h_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 	return queue_work(wq, work);
 }
 
+void rovl_h_cond_resched(void) { cond_resched(); }
+
 bool rovl_h_verity_needs_load(struct inode *inode)
 {
 	return !fsverity_active(inode) && IS_VERITY(inode);

@@ -73,6 +73,7 @@ struct workqueue_struct *rovl_h_alloc_workqueue(const char *name);
 void rovl_h_flush_workqueue(struct workqueue_struct *wq);
 void rovl_h_init_work(struct work_struct *work, void (*fn)(struct work_struct *));
 bool rovl_h_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+void rovl_h_cond_resched(void);
 loff_t rovl_h_i_size_read(const struct inode *inode);
 unsigned int rovl_h_sb_export_ops(const struct super_block *sb);
 

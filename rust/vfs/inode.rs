@@ -13,9 +13,11 @@
 //! The data is dropped only after an RCU grace period (readers in RCU path
 //! walk may still look at it after the inode is destroyed), in process
 //! context (dropping it may sleep, e.g. to release references to other
-//! file systems' dentries): `free_inode`, called by RCU, queues a work item
-//! that drops the data and frees the memory.  [`flush_deferred_frees`]
-//! waits for all of them.
+//! file systems' dentries): `free_inode`, called by RCU, pushes the inode
+//! onto a lock-free list and, when the list was empty, queues the one work
+//! item that drops the data and frees the memory of every inode on it (as
+//! `delayed_fput` batches files: one work item per batch of RCU callbacks,
+//! not per inode).  [`flush_deferred_frees`] waits for all of them.
 
 use super::bindings;
 use super::dentry::{DEntry, Unhashed};
@@ -37,8 +39,9 @@ use kernel::types::Opaque;
 #[repr(C)]
 pub(super) struct INodeWithData<T: FileSystem> {
     inode: Opaque<bindings::inode>,
-    /// The work item that drops the data and frees the memory.
-    work: Opaque<bindings::work_struct>,
+    /// The next inode on the list of destroyed inodes ([`FREE_LIST`]);
+    /// only used after the inode's RCU grace period.
+    free_next: *mut c_void,
     /// The file system's per-inode lock ([`INode::lock`]), initialised
     /// once by the slab constructor.
     lock: Opaque<bindings::mutex>,
@@ -404,6 +407,17 @@ pub(super) struct INodeCache<T>(PhantomData<T>);
 
 static INODE_CACHE: AtomicPtr<bindings::kmem_cache> = AtomicPtr::new(ptr::null_mut());
 static FREE_WQ: AtomicPtr<bindings::workqueue_struct> = AtomicPtr::new(ptr::null_mut());
+/// Destroyed inodes whose data is still to be dropped, linked through
+/// `free_next` (a push-only stack emptied whole by [`drop_inodes_work`], so
+/// no ABA problem).
+static FREE_LIST: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
+
+/// The work item that empties [`FREE_LIST`].
+struct FreeWork(Opaque<bindings::work_struct>);
+// SAFETY: the work_struct is only touched through the workqueue API, which
+// does its own locking; it is initialised once, before any inode exists.
+unsafe impl Sync for FreeWork {}
+static FREE_WORK: FreeWork = FreeWork(Opaque::uninit());
 
 /// Waits until the data of every destroyed inode has been dropped.  May
 /// sleep; not in RCU read sections.
@@ -452,6 +466,10 @@ impl<T: FileSystem> INodeCache<T> {
             }
             return Err(EBUSY);
         }
+        // SAFETY: FREE_WQ was null, so no other cache exists and the work
+        // item is idle (the last cache's drop destroyed its workqueue, which
+        // waited for it).
+        unsafe { bindings::rovl_h_init_work(FREE_WORK.0.get(), Some(drop_inodes_work::<T>)) };
         if INODE_CACHE
             .compare_exchange(ptr::null_mut(), cache, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
@@ -505,26 +523,42 @@ pub(super) unsafe extern "C" fn alloc_inode<T: FileSystem>(
 
 pub(super) unsafe extern "C" fn free_inode<T: FileSystem>(inode: *mut bindings::inode) {
     let p = inode.cast::<INodeWithData<T>>();
-    // SAFETY: called by RCU after the grace period that follows the
-    // inode's destruction: nobody refers to it any more.  The work item
-    // drops the data in process context and frees the memory.
-    unsafe {
-        let work = (*p).work.get();
-        bindings::rovl_h_init_work(work, Some(drop_inode_work::<T>));
-        bindings::rovl_h_queue_work(FREE_WQ.load(Ordering::Acquire), work);
+    let mut head = FREE_LIST.load(Ordering::Relaxed);
+    loop {
+        // SAFETY: called by RCU after the grace period that follows the
+        // inode's destruction: nobody refers to it any more, and
+        // `free_next` is ours until the push below publishes it.
+        unsafe { (*p).free_next = head };
+        match FREE_LIST.compare_exchange_weak(head, p.cast(), Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(h) => head = h,
+        }
+    }
+    // The list was empty: no run of the work item is pending that will
+    // take this inode (a pending run empties the list only once started),
+    // so queue one.
+    if head.is_null() {
+        // SAFETY: the work item is initialised and the workqueue exists
+        // while the file system is registered (its drop waits for RCU).
+        unsafe { bindings::rovl_h_queue_work(FREE_WQ.load(Ordering::Acquire), FREE_WORK.0.get()) };
     }
 }
 
-unsafe extern "C" fn drop_inode_work<T: FileSystem>(work: *mut bindings::work_struct) {
-    // SAFETY: `work` is the `work` field of an INodeWithData<T> queued by
-    // free_inode; nothing else refers to the object.
-    unsafe {
-        let p = work.byte_sub(core::mem::offset_of!(INodeWithData<T>, work)).cast::<INodeWithData<T>>();
-        if (*p).init {
-            (*p).init = false;
-            (*p).data.assume_init_drop();
+unsafe extern "C" fn drop_inodes_work<T: FileSystem>(_work: *mut bindings::work_struct) {
+    let mut p = FREE_LIST.swap(ptr::null_mut(), Ordering::Acquire).cast::<INodeWithData<T>>();
+    while !p.is_null() {
+        // SAFETY: every inode on the list was pushed by free_inode after
+        // its RCU grace period; the swap made the whole list ours.
+        unsafe {
+            let next = (*p).free_next.cast::<INodeWithData<T>>();
+            if (*p).init {
+                (*p).init = false;
+                (*p).data.assume_init_drop();
+            }
+            bindings::kmem_cache_free(INODE_CACHE.load(Ordering::Acquire), p.cast());
+            bindings::rovl_h_cond_resched();
+            p = next;
         }
-        bindings::kmem_cache_free(INODE_CACHE.load(Ordering::Acquire), p.cast());
     }
 }
 
