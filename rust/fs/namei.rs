@@ -667,7 +667,9 @@ fn lookup_single(
         });
         return Err(crate::vfs::estale());
     }
-    let this = match layer.mnt.lookup_positive(base, name) {
+    // An upper negative dentry is dropped: the overlay's own negative
+    // dentry caches the result (as ovl_lookup_single's drop_negative).
+    let this = match layer.mnt.lookup_positive_opt(base, name, d.is_upper) {
         Ok(Some(t)) => t,
         Ok(None) => return Ok(None),
         Err(e) if e == crate::vfs::enametoolong() => return Ok(None),

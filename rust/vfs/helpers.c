@@ -121,9 +121,28 @@ void rovl_h_revert_creds(const struct cred *old) { revert_creds(old); }
 
 struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 				      struct dentry *base,
-				      const char *name, unsigned int len)
+				      const char *name, unsigned int len,
+				      bool drop_negative)
 {
-	return lookup_one_positive_unlocked(idmap, &QSTR_LEN(name, len), base);
+	struct dentry *ret;
+
+	if (!drop_negative)
+		return lookup_one_positive_unlocked(idmap, &QSTR_LEN(name, len), base);
+	/* As lookup_one_positive_unlocked, but an unused negative dentry is
+	 * dropped from the dcache (ovl_lookup_positive_unlocked). */
+	ret = lookup_one_unlocked(idmap, &QSTR_LEN(name, len), base);
+	if (!IS_ERR(ret) && d_flags_negative(smp_load_acquire(&ret->d_flags))) {
+		if (ret->d_lockref.count == 1) {
+			spin_lock(&ret->d_lock);
+			/* Recheck under the lock. */
+			if (d_is_negative(ret) && ret->d_lockref.count == 1)
+				__d_drop(ret);
+			spin_unlock(&ret->d_lock);
+		}
+		dput(ret);
+		ret = ERR_PTR(-ENOENT);
+	}
+	return ret;
 }
 
 struct dentry *rovl_h_lookup_noperm_positive(struct dentry *base, const char *name, unsigned int len)

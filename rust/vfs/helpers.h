@@ -44,9 +44,8 @@ bool rovl_h_is_idmapped_mnt(const struct vfsmount *mnt);
 void rovl_h_mnt_set_readonly_noatime(struct vfsmount *mnt);
 const struct cred *rovl_h_override_creds(const struct cred *cred);
 void rovl_h_revert_creds(const struct cred *old);
-struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
-				      struct dentry *base,
-				      const char *name, unsigned int len);
+struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap, struct dentry *base,
+				      const char *name, unsigned int len, bool drop_negative);
 bool rovl_h_inode_is_new(struct inode *inode);
 struct dentry *rovl_h_lookup_one(struct dentry *base, const char *name, unsigned int len);
 unsigned int rovl_h_i_nlink(const struct inode *inode);

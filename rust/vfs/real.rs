@@ -697,11 +697,24 @@ impl Mount {
     /// Looks up `name` in the directory `dir` (a dentry on this mount),
     /// taking the directory's lock; `Ok(None)` if there is no such entry.
     pub(crate) fn lookup_positive(&self, dir: &RealDentry, name: &[u8]) -> Result<Option<ARef<RealDentry>>> {
+        self.lookup_positive_opt(dir, name, false)
+    }
+
+    /// [`Mount::lookup_positive`]; with `drop_negative`, a negative dentry
+    /// that nobody else uses is dropped from the dcache instead of kept
+    /// (`ovl_lookup_positive_unlocked` for the upper layer: the caller
+    /// caches the negative result itself).
+    pub(crate) fn lookup_positive_opt(
+        &self,
+        dir: &RealDentry,
+        name: &[u8],
+        drop_negative: bool,
+    ) -> Result<Option<ARef<RealDentry>>> {
         let len = u32::try_from(name.len()).map_err(|_| super::enametoolong())?;
         // SAFETY: `dir` is a valid dentry on this mount and `name` is valid
         // for `len` bytes.
         let ret = unsafe {
-            bindings::rovl_h_lookup_positive(self.idmap(), dir.as_ptr(), name.as_ptr().cast(), len)
+            bindings::rovl_h_lookup_positive(self.idmap(), dir.as_ptr(), name.as_ptr().cast(), len, drop_negative)
         };
         match nonnull_from_err_ptr(ret) {
             // SAFETY: the lookup returned a referenced dentry.
