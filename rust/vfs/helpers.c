@@ -129,7 +129,7 @@ struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 	if (!drop_negative)
 		return lookup_one_positive_unlocked(idmap, &QSTR_LEN(name, len), base);
 	/* As lookup_one_positive_unlocked, but an unused negative dentry is
-	 * dropped from the dcache (ovl_lookup_positive_unlocked). */
+	 * dropped from the dcache, for a caller that caches the result. */
 	ret = lookup_one_unlocked(idmap, &QSTR_LEN(name, len), base);
 	if (!IS_ERR(ret) && d_flags_negative(smp_load_acquire(&ret->d_flags))) {
 		if (ret->d_lockref.count == 1) {

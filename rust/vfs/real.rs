@@ -702,8 +702,7 @@ impl Mount {
 
     /// [`Mount::lookup_positive`]; with `drop_negative`, a negative dentry
     /// that nobody else uses is dropped from the dcache instead of kept
-    /// (`ovl_lookup_positive_unlocked` for the upper layer: the caller
-    /// caches the negative result itself).
+    /// (for a caller that caches the negative result itself).
     pub(crate) fn lookup_positive_opt(
         &self,
         dir: &RealDentry,
