@@ -422,15 +422,35 @@ static FREE_WORK: FreeWork = FreeWork(Opaque::uninit());
 /// Waits until the data of every destroyed inode has been dropped.  May
 /// sleep; not in RCU read sections.
 pub(super) fn flush_deferred_frees() {
-    // SAFETY: rcu_barrier waits for pending free_inode callbacks (which
-    // queue the work items); the workqueue exists while the file system
-    // is registered.
+    // SAFETY: rcu_barrier waits for pending free_inode callbacks, so every
+    // inode destroyed before this call is on FREE_LIST or already freed;
+    // the workqueue exists (and the work item is initialised) while the
+    // file system is registered.
     unsafe {
         bindings::rcu_barrier();
         let wq = FREE_WQ.load(Ordering::Acquire);
         if !wq.is_null() {
-            bindings::rovl_h_flush_workqueue(wq);
+            sweep_and_flush(wq);
         }
+    }
+}
+
+/// Queues the work item and waits for it.  An inode's free_inode queues
+/// the work only when it found the list empty; one that pushed behind an
+/// inode of another super block whose free_inode has not queued the work
+/// yet (a callback still running, outside the caller's rcu_barrier) would
+/// not be waited for by a flush alone.  The work queued here empties the
+/// list after the pushes that rcu_barrier waited for (a pending run has
+/// not emptied it yet; a running one is queued again).
+///
+/// # Safety
+///
+/// `wq` is FREE_WQ, and FREE_WORK is initialised.
+unsafe fn sweep_and_flush(wq: *mut bindings::workqueue_struct) {
+    // SAFETY: as the caller promises.
+    unsafe {
+        bindings::rovl_h_queue_work(wq, FREE_WORK.0.get());
+        bindings::rovl_h_flush_workqueue(wq);
     }
 }
 
@@ -486,10 +506,12 @@ impl<T> Drop for INodeCache<T> {
     fn drop(&mut self) {
         // SAFETY: the file system is unregistered and none of its super
         // blocks is left; rcu_barrier waits for the RCU-delayed inode frees,
-        // destroy_workqueue for the work items they queued.
+        // sweep_and_flush for the data drops of the inodes they listed.
         unsafe {
             bindings::rcu_barrier();
-            bindings::destroy_workqueue(FREE_WQ.swap(ptr::null_mut(), Ordering::AcqRel));
+            let wq = FREE_WQ.swap(ptr::null_mut(), Ordering::AcqRel);
+            sweep_and_flush(wq);
+            bindings::destroy_workqueue(wq);
             bindings::kmem_cache_destroy(INODE_CACHE.swap(ptr::null_mut(), Ordering::AcqRel));
         }
     }
