@@ -120,7 +120,7 @@ for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT ROVL_DIFFOPS_SEEDS R
 	[ -n "${!v+set}" ] && guest_env+=("$v=${!v}")
 done
 t1=$(date +%s)
-"$ROVL_TOP/scripts/vm-run.sh" -o "$res" -t "${ROVL_VM_TIMEOUT:-3600}" -- \
+"$ROVL_TOP/scripts/vm-run.sh" -o "$res" -t "${ROVL_VM_TIMEOUT:-4800}" -- \
 	env "${guest_env[@]}" scripts/guest/tests.sh "$ko" "$fstype" "$overlay_ko"
 vm_rc=$?
 t_vm=$(( $(date +%s) - t1 ))
