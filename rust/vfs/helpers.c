@@ -124,15 +124,13 @@ struct dentry *rovl_h_lookup_positive(struct mnt_idmap *idmap,
 				      const char *name, unsigned int len,
 				      bool drop_negative)
 {
-	struct dentry *ret;
+	/* lookup_one_positive_unlocked; with drop_negative, an unused
+	 * negative dentry is also dropped from the dcache (for a caller that
+	 * caches the result itself). */
+	struct dentry *ret = lookup_one_unlocked(idmap, &QSTR_LEN(name, len), base);
 
-	if (!drop_negative)
-		return lookup_one_positive_unlocked(idmap, &QSTR_LEN(name, len), base);
-	/* As lookup_one_positive_unlocked, but an unused negative dentry is
-	 * dropped from the dcache, for a caller that caches the result. */
-	ret = lookup_one_unlocked(idmap, &QSTR_LEN(name, len), base);
 	if (!IS_ERR(ret) && d_flags_negative(smp_load_acquire(&ret->d_flags))) {
-		if (ret->d_lockref.count == 1) {
+		if (drop_negative && ret->d_lockref.count == 1) {
 			spin_lock(&ret->d_lock);
 			/* Recheck under the lock. */
 			if (d_is_negative(ret) && ret->d_lockref.count == 1)
