@@ -19,7 +19,7 @@ if [ ! -f "$out" ]; then
 	ln -s busybox "$tmp/bin/sh"
 	cp "$init" "$tmp/init"
 	chmod 755 "$tmp/init"
-	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
-	mv "$out.tmp" "$out"
+	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp.$$"
+	mv "$out.tmp.$$" "$out"
 fi
 echo "$out"

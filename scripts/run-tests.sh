@@ -4,19 +4,20 @@
 #   2. host unit tests: cargo test (rust/logic);
 #   3. the module build, and the packaging checks (scripts/check-packaging.sh:
 #      DKMS, the Debian package, the in-tree install, modules_install);
-#   4. one QEMU VM on the test kernel: load the module (KUnit suites run and
-#      are parsed with the kernel's kunit.py), selftests/check (each test with
-#      a timeout), the differential tests against the in-kernel overlayfs
-#      (selftests/diff/guest.sh and selftests/diffops/guest.sh, when
-#      present), a check that nothing is left
-#      mounted, a kmemleak scan with the module still loaded, unload, a
-#      second kmemleak scan;
+#   4. two QEMU VMs at once on the test kernel (ROVL_VM_SPLIT=0: one VM for
+#      all): in the first, load the module (KUnit suites run and are parsed
+#      with the kernel's kunit.py) and selftests/check (each test with a
+#      timeout); in the second, the differential tests against the in-kernel
+#      overlayfs (selftests/diff/guest.sh and selftests/diffops/guest.sh,
+#      when present); in each, then, a check that nothing is left mounted, a
+#      kmemleak scan with the module still loaded, unload, a second kmemleak
+#      scan;
 #   5. the kernel log check: any WARN, BUG, oops, KASAN, lockdep, list
 #      corruption or hung task fails the run, and so does any kmemleak
 #      report.
 # Prints the totals per kind ("host:", "kunit:", "vm:", "differential:",
 # "checks:"; each "N passed, N failed") and ends with the overall line
-# "N passed, N failed".  Exit status 0 only if all passed; 3 if the VM never
+# "N passed, N failed".  Exit status 0 only if all passed; 3 if a VM never
 # booted (a boot failure, not a test result).
 #
 # ROVL_FSTYPE=overlay runs the same VM tests against the in-kernel overlayfs
@@ -112,27 +113,55 @@ if [ "$fstype" = rovl ]; then
 	rm -f "$pkg_log"
 fi
 
-# --- the VM ----------------------------------------------------------------
+# --- the VMs ----------------------------------------------------------------
+# The selftests (with KUnit) and the differential tests run in two VMs at
+# once: TCG keeps each VM mostly on one host CPU, and they are the two long
+# parts.  ROVL_VM_SPLIT=0 runs everything in one VM.
 res=${ROVL_RESULTS:-$ROVL_TOP/results}
 rm -rf "$res"; mkdir -p "$res"
 guest_env=()
 for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT ROVL_DIFFOPS_SEEDS ROVL_DIFFOPS_TIMEOUT; do
 	[ -n "${!v+set}" ] && guest_env+=("$v=${!v}")
 done
+# run_vm DIR PART: one VM running scripts/guest/tests.sh's PART into DIR
+run_vm() {
+	"$ROVL_TOP/scripts/vm-run.sh" -o "$1" -t "${ROVL_VM_TIMEOUT:-4800}" -- \
+		env "${guest_env[@]}" scripts/guest/tests.sh "$ko" "$fstype" "$overlay_ko" "$2"
+}
+dres=$res        # the differential tests' results
+vmdirs=("$res")
+vmnames=("")
 t1=$(date +%s)
-"$ROVL_TOP/scripts/vm-run.sh" -o "$res" -t "${ROVL_VM_TIMEOUT:-4800}" -- \
-	env "${guest_env[@]}" scripts/guest/tests.sh "$ko" "$fstype" "$overlay_ko"
-vm_rc=$?
+if [ "$fstype" = rovl ] && [ "${ROVL_VM_SPLIT:-1}" != 0 ] &&
+   { [ -x selftests/diff/guest.sh ] || [ -x selftests/diffops/guest.sh ]; }; then
+	dres=$res/diffvm
+	vmdirs+=("$dres")
+	vmnames=(" (selftests VM)" " (differential VM)")
+	# the initramfs is built once, before two VMs ask for it
+	"$ROVL_TOP/scripts/mkinitramfs.sh" > /dev/null
+	run_vm "$dres" diff > "$res/diffvm.log" 2>&1 &
+	dpid=$!
+	run_vm "$res" selftests
+	vm_rcs=($?)
+	wait "$dpid"
+	vm_rcs+=($?)
+	cat "$res/diffvm.log"
+else
+	run_vm "$res" all
+	vm_rcs=($?)
+fi
 t_vm=$(( $(date +%s) - t1 ))
-if [ "$vm_rc" = 3 ]; then
-	bad checks "BOOT FAILURE: the test VM never reached user space (see $res/console.log)"
-	finish 3
-fi
-[ "$vm_rc" = 4 ] && bad checks "the VM died or hung while testing (see $res/console.log)"
-if [ "$vm_rc" != 0 ] && [ "$vm_rc" != 4 ]; then
-	bad checks "the test job in the VM exited with status $vm_rc (see $res/job.log)"
-	tail -n 20 "$res/job.log" 2>/dev/null
-fi
+for i in "${!vmdirs[@]}"; do
+	d=${vmdirs[$i]} n=${vmnames[$i]} vm_rc=${vm_rcs[$i]}
+	case "$vm_rc" in
+	0) ;;
+	3) bad checks "BOOT FAILURE: the test VM$n never reached user space (see $d/console.log)" ;;
+	4) bad checks "the VM$n died or hung while testing (see $d/console.log)" ;;
+	*) bad checks "the test job in the VM$n exited with status $vm_rc (see $d/job.log)"
+	   tail -n 20 "$d/job.log" 2>/dev/null ;;
+	esac
+done
+for vm_rc in "${vm_rcs[@]}"; do [ "$vm_rc" = 3 ] && finish 3; done
 
 # KUnit
 if [ "$fstype" = rovl ]; then
@@ -185,22 +214,22 @@ difftest() {
 	# output (NAME.out, saved by scripts/guest/tests.sh).
 	for f in "$base.log" "$base.out"; do
 		[ -n "$line" ] && break
-		line=$(grep -E "^$prefix: [0-9]+ $unit, [0-9]+ differences\$" "$res/$f" 2>/dev/null | tail -n 1)
+		line=$(grep -E "^$prefix: [0-9]+ $unit, [0-9]+ differences\$" "$dres/$f" 2>/dev/null | tail -n 1)
 	done
-	drc=$(cat "$res/$base.rc" 2>/dev/null)
+	drc=$(cat "$dres/$base.rc" 2>/dev/null)
 	if [ -n "$line" ]; then
 		echo "$line"
 		dn=$(sed -E "s/^$prefix: ([0-9]+) .*/\1/" <<< "$line")
 		dm=$(sed -E 's/.*, ([0-9]+) differences$/\1/' <<< "$line")
 		[ "$dn" -gt "$dm" ] && ok differential "$name: $((dn - dm)) $unit identical" $((dn - dm))
-		[ "$dm" -gt 0 ] && bad differential "$name: $dm differences (see $res/$base.out and $res/$base/)" "$dm"
+		[ "$dm" -gt 0 ] && bad differential "$name: $dm differences (see $dres/$base.out and $dres/$base/)" "$dm"
 		[ "$dn" -eq 0 ] && [ "$dm" -eq 0 ] && bad differential "$name: no $unit tested"
 		if [ "$dm" -eq 0 ] && [ "$drc" != 0 ]; then
 			bad differential "$name: exited with status ${drc:-?}"
 		fi
 	else
-		bad differential "$name: no result line (exit status ${drc:-?}; see $res/$base.out)"
-		tail -n 20 "$res/$base.out" 2>/dev/null
+		bad differential "$name: no result line (exit status ${drc:-?}; see $dres/$base.out)"
+		tail -n 20 "$dres/$base.out" 2>/dev/null
 	fi
 }
 if [ "$fstype" = rovl ]; then
@@ -218,37 +247,45 @@ else
 	echo "[rovl] note: differential tests not run (ROVL_FSTYPE=$fstype)"
 fi
 
-# nothing left mounted after the tests
-if [ -f "$res/mounts-left.txt" ]; then
-	if [ -s "$res/mounts-left.txt" ]; then
-		bad checks "mounts left behind by the tests:"; sed 's/^/    /' "$res/mounts-left.txt"
+# per VM: nothing left mounted after the tests, the module unloads,
+# kmemleak finds nothing
+for i in "${!vmdirs[@]}"; do
+	d=${vmdirs[$i]} n=${vmnames[$i]}
+	if [ -f "$d/mounts-left.txt" ]; then
+		if [ -s "$d/mounts-left.txt" ]; then
+			bad checks "mounts left behind by the tests$n:"; sed 's/^/    /' "$d/mounts-left.txt"
+		else
+			ok checks "no mounts left behind$n"
+		fi
 	else
-		ok checks "no mounts left behind"
+		bad checks "the mount check did not run$n"
 	fi
-else
-	bad checks "the mount check did not run"
-fi
 
-# module unload
-if [ "$(cat "$res/rmmod.rc" 2>/dev/null)" = 0 ]; then ok checks "module unload"; else bad checks "module unload"; fi
-
-# kmemleak: any report fails, whoever the object belongs to (the boot's
-# allocations were cleared before the module was loaded).  The first scan
-# runs with the module loaded, so its functions have names in the traces; the
-# second, after rmmod, finds what the module's exit left behind.
-for f in kmemleak.txt kmemleak-rmmod.txt; do
-	what="with the module loaded"
-	[ "$f" = kmemleak.txt ] || what="after unloading the module"
-	st=$(cat "$res/$f.status" 2>/dev/null)
-	if [ "$st" != ok ]; then
-		bad checks "kmemleak scan $what: ${st:-did not run}"
-	elif [ -s "$res/$f" ]; then
-		n=$(grep -c '^unreferenced object' "$res/$f")
-		bad checks "kmemleak: $n suspected leaks, scan $what (see $res/$f)"
-		head -n 40 "$res/$f"
+	if [ "$(cat "$d/rmmod.rc" 2>/dev/null)" = 0 ]; then
+		ok checks "module unload$n"
 	else
-		ok checks "kmemleak: no leaks $what"
+		bad checks "module unload$n"
 	fi
+
+	# kmemleak: any report fails, whoever the object belongs to (the
+	# boot's allocations were cleared before the module was loaded).  The
+	# first scan runs with the module loaded, so its functions have names
+	# in the traces; the second, after rmmod, finds what the module's exit
+	# left behind.
+	for f in kmemleak.txt kmemleak-rmmod.txt; do
+		what="with the module loaded$n"
+		[ "$f" = kmemleak.txt ] || what="after unloading the module$n"
+		st=$(cat "$d/$f.status" 2>/dev/null)
+		if [ "$st" != ok ]; then
+			bad checks "kmemleak scan $what: ${st:-did not run}"
+		elif [ -s "$d/$f" ]; then
+			n_leaks=$(grep -c '^unreferenced object' "$d/$f")
+			bad checks "kmemleak: $n_leaks suspected leaks, scan $what (see $d/$f)"
+			head -n 40 "$d/$f"
+		else
+			ok checks "kmemleak: no leaks $what"
+		fi
+	done
 done
 
 # kernel log
@@ -259,9 +296,11 @@ pattern+='INFO: task .* blocked( in I/O wait)? for more than [0-9]+ seconds|'
 pattern+='Kernel panic|list_add corruption|list_del corruption|'
 pattern+='Slab cache still has objects|Objects remaining|refcount_t:|VFS: Busy inodes'
 # (grep's status is not used: no match is 1, a missing dmesg.txt 2)
-grep -hEn "$pattern" "$res/console.log" "$res/dmesg.txt" 2>/dev/null | sort -u > "$res/splats.txt"
+logs=()
+for d in "${vmdirs[@]}"; do logs+=("$d/console.log" "$d/dmesg.txt"); done
+grep -Hn -E "$pattern" "${logs[@]}" 2>/dev/null | sort -u > "$res/splats.txt"
 if [ -s "$res/splats.txt" ]; then
-	bad checks "kernel log: warnings or errors (see $res/console.log)"
+	bad checks "kernel log: warnings or errors (see $res/splats.txt)"
 	head -n 20 "$res/splats.txt"
 else
 	ok checks "kernel log clean"

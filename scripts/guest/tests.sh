@@ -2,11 +2,15 @@
 # Runs inside the test VM (scripts/run-tests.sh starts it through
 # scripts/vm-run.sh):
 #
-#   scripts/guest/tests.sh MODULE.ko [FSTYPE [OVERLAY_KO]]
+#   scripts/guest/tests.sh MODULE.ko [FSTYPE [OVERLAY_KO [PART]]]
+#
+# PART is "all" (the default), "selftests" or "diff": scripts/run-tests.sh
+# runs the selftests and the differential tests in two VMs at once.
 #
 # clears kmemleak's record of the boot, loads the module (its KUnit suites
-# run at load time) and saves their KTAP output, runs selftests/check, then
-# (FSTYPE rovl only, when they exist) the differential tests
+# run at load time) and, PART all or selftests, saves their KTAP output and
+# runs selftests/check, then (PART all or diff, FSTYPE rovl only, when they
+# exist) the differential tests
 # selftests/diff/guest.sh and selftests/diffops/guest.sh (MODULE.ko
 # OVERLAY_KO /tmp/results/diff[ops]), checks that
 # nothing is left mounted, asks kmemleak for a scan while the module is
@@ -21,6 +25,8 @@ set -u
 ko=${1:?module path}
 fstype=${2:-rovl}
 overlay_ko=${3:-}
+part=${4:-all}
+case "$part" in all|selftests|diff) ;; *) echo "bad PART $part"; exit 1 ;; esac
 res=/tmp/results
 cd "$(dirname "$0")/../.."
 
@@ -59,7 +65,8 @@ if ! insmod "$ko"; then
 	exit 1
 fi
 # KTAP: the KUnit lines printed at load time, without printk timestamps.
-dmesg | tail -n +$((mark + 1)) | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' |
+[ "$part" = diff ] ||
+	dmesg | tail -n +$((mark + 1)) | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' |
 	sed -n '/^KTAP version/,$p' > "$res/ktap.txt"
 
 # Selftests that compare with, or prepare layers by, the in-kernel
@@ -67,8 +74,10 @@ dmesg | tail -n +$((mark + 1)) | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' |
 if [ -n "$overlay_ko" ] && ! grep -qw overlay /proc/filesystems; then
 	insmod "$overlay_ko" || echo "insmod $overlay_ko failed"
 fi
-FSTYP=$fstype RESULT_DIR=$res/selftests selftests/check 2>&1 | tee "$res/selftests.log"
-echo "${PIPESTATUS[0]}" > "$res/selftests.rc"
+if [ "$part" != diff ]; then
+	FSTYP=$fstype RESULT_DIR=$res/selftests selftests/check 2>&1 | tee "$res/selftests.log"
+	echo "${PIPESTATUS[0]}" > "$res/selftests.rc"
+fi
 
 # Differential tests against the in-kernel overlayfs (FSTYPE rovl only):
 # selftests/diff/ (stacks read by both; last line "differential vs overlay:
@@ -79,7 +88,8 @@ echo "${PIPESTATUS[0]}" > "$res/selftests.rc"
 # ROVL_DIFFOPS_SEEDS, ROVL_DIFFOPS_TIMEOUT).
 # difftest NAME TIMEOUT: runs selftests/NAME/guest.sh into $res/NAME*
 difftest() {
-	[ "$fstype" = rovl ] && [ -x "selftests/$1/guest.sh" ] || return 0
+	[ "$part" != selftests ] && [ "$fstype" = rovl ] && [ -x "selftests/$1/guest.sh" ] ||
+		return 0
 	echo "== differential tests (selftests/$1/guest.sh)"
 	timeout -k 10 "$2" "selftests/$1/guest.sh" "$ko" "$overlay_ko" "$res/$1" > "$res/$1.out" 2>&1
 	echo $? > "$res/$1.rc"
