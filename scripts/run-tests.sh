@@ -96,6 +96,43 @@ else
 	[ -f "$ko" ] || { bad checks "no $ko in the test kernel"; finish; }
 fi
 
+# --- the VMs ----------------------------------------------------------------
+# The selftests (with KUnit) and the differential tests run in two VMs:
+# TCG keeps each VM mostly on one host CPU, and they are the two long parts.
+# The first VM starts now, the packaging checks run beside it, then the
+# second VM.  ROVL_VM_SPLIT=0 runs everything in the first VM.
+res=${ROVL_RESULTS:-$ROVL_TOP/results}
+rm -rf "$res"; mkdir -p "$res"
+guest_env=()
+for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT ROVL_DIFFOPS_SEEDS ROVL_DIFFOPS_TIMEOUT; do
+	[ -n "${!v+set}" ] && guest_env+=("$v=${!v}")
+done
+# run_vm DIR PART: one VM running scripts/guest/tests.sh's PART into DIR,
+# on its own copy of the module (the packaging checks run make again)
+run_vm() {
+	mkdir -p "$1"
+	cp "$ko" "$1/" || return 1
+	"$ROVL_TOP/scripts/vm-run.sh" -o "$1" -t "${ROVL_VM_TIMEOUT:-4800}" -- \
+		env "${guest_env[@]}" scripts/guest/tests.sh "/tmp/results/${ko##*/}" "$fstype" \
+		"$overlay_ko" "$2"
+}
+dres=$res        # the differential tests' results
+vmdirs=("$res")
+vmnames=("")
+part=all
+if [ "$fstype" = rovl ] && [ "${ROVL_VM_SPLIT:-1}" != 0 ] &&
+   { [ -x selftests/diff/guest.sh ] || [ -x selftests/diffops/guest.sh ]; }; then
+	part=selftests
+	dres=$res/diffvm
+	vmdirs+=("$dres")
+	vmnames=(" (selftests VM)" " (differential VM)")
+fi
+# the initramfs is built once, before two VMs ask for it
+"$ROVL_TOP/scripts/mkinitramfs.sh" > /dev/null
+t1=$(date +%s)
+run_vm "$res" "$part" > "$res/vm.log" 2>&1 &
+vpid=$!
+
 # --- packaging -----------------------------------------------------------
 # DKMS, the Debian package, the in-tree install, modules_install
 # (scripts/check-packaging.sh): one check per "ok NAME" / "FAIL NAME" line.
@@ -113,43 +150,15 @@ if [ "$fstype" = rovl ]; then
 	rm -f "$pkg_log"
 fi
 
-# --- the VMs ----------------------------------------------------------------
-# The selftests (with KUnit) and the differential tests run in two VMs at
-# once: TCG keeps each VM mostly on one host CPU, and they are the two long
-# parts.  ROVL_VM_SPLIT=0 runs everything in one VM.
-res=${ROVL_RESULTS:-$ROVL_TOP/results}
-rm -rf "$res"; mkdir -p "$res"
-guest_env=()
-for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT ROVL_DIFFOPS_SEEDS ROVL_DIFFOPS_TIMEOUT; do
-	[ -n "${!v+set}" ] && guest_env+=("$v=${!v}")
-done
-# run_vm DIR PART: one VM running scripts/guest/tests.sh's PART into DIR
-run_vm() {
-	"$ROVL_TOP/scripts/vm-run.sh" -o "$1" -t "${ROVL_VM_TIMEOUT:-4800}" -- \
-		env "${guest_env[@]}" scripts/guest/tests.sh "$ko" "$fstype" "$overlay_ko" "$2"
-}
-dres=$res        # the differential tests' results
-vmdirs=("$res")
-vmnames=("")
-t1=$(date +%s)
-if [ "$fstype" = rovl ] && [ "${ROVL_VM_SPLIT:-1}" != 0 ] &&
-   { [ -x selftests/diff/guest.sh ] || [ -x selftests/diffops/guest.sh ]; }; then
-	dres=$res/diffvm
-	vmdirs+=("$dres")
-	vmnames=(" (selftests VM)" " (differential VM)")
-	# the initramfs is built once, before two VMs ask for it
-	"$ROVL_TOP/scripts/mkinitramfs.sh" > /dev/null
-	run_vm "$dres" diff > "$res/diffvm.log" 2>&1 &
-	dpid=$!
-	run_vm "$res" selftests
-	vm_rcs=($?)
-	wait "$dpid"
-	vm_rcs+=($?)
-	cat "$res/diffvm.log"
-else
-	run_vm "$res" all
-	vm_rcs=($?)
+# --- the VMs, continued -------------------------------------------------------
+if [ "$part" = selftests ]; then
+	run_vm "$dres" diff
+	drc=$?
 fi
+wait "$vpid"
+vm_rcs=($?)
+[ "$part" = selftests ] && vm_rcs+=("$drc")
+cat "$res/vm.log"
 t_vm=$(( $(date +%s) - t1 ))
 for i in "${!vmdirs[@]}"; do
 	d=${vmdirs[$i]} n=${vmnames[$i]} vm_rc=${vm_rcs[$i]}
@@ -306,5 +315,5 @@ else
 	ok checks "kernel log clean"
 fi
 
-echo "[rovl] times: set-up ${t_setup}s, VM ${t_vm}s; results in $res"
+echo "[rovl] times: set-up ${t_setup}s, VMs ${t_vm}s (with the packaging checks); results in $res"
 finish
