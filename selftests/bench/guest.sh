@@ -84,18 +84,26 @@ run() {
 	"$bench" run "$3" "$w/mnt-$2" 1 > "$tmp"
 	sed "s/^/$1 $2 $3 $4 /" "$tmp" >> "$samples"
 }
-cold() {
+# settle: everything written out, and ext4's journal checkpointed (a freeze
+# flushes it), so that no pass pays for the metadata the one before it wrote
+# (an upper layer's 10,000 whiteouts, its removal)
+settle() {
 	sync
+	fsfreeze -f "$w/layers"
+	fsfreeze -u "$w/layers"
+}
+cold() {
+	settle
 	echo 3 > /proc/sys/vm/drop_caches
 }
 # fresh FS WORKLOAD: for a workload that writes, a fresh upper layer and
-# work dir for FS (the last pass's are removed, and the removal written
-# out, so that the next timed pass does not pay for it; not timed)
+# work dir for FS (the last pass's are removed, and the removal settled,
+# so that the next timed pass does not pay for it; not timed)
 fresh() {
 	if [ "${kind[$2]}" = rw ]; then
 		rm -rf "$w/layers/u-$1" "$w/layers/w-$1"
 		mkdir "$w/layers/u-$1" "$w/layers/w-$1"
-		sync
+		settle
 	fi
 }
 # mount_fs FS WORKLOAD: FS's mount for WORKLOAD
