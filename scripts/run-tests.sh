@@ -108,10 +108,8 @@ for v in SELFTEST_TIMEOUT ROVL_DIFF_SEEDS ROVL_DIFF_TIMEOUT ROVL_DIFFOPS_SEEDS R
 	[ -n "${!v+set}" ] && guest_env+=("$v=${!v}")
 done
 # run_vm DIR PART: one VM running scripts/guest/tests.sh's PART into DIR,
-# on its own copy of the module (the packaging checks run make again)
+# on DIR's copy of the module (the packaging checks run make again)
 run_vm() {
-	mkdir -p "$1"
-	cp "$ko" "$1/" || return 1
 	"$ROVL_TOP/scripts/vm-run.sh" -o "$1" -t "${ROVL_VM_TIMEOUT:-4800}" -- \
 		env "${guest_env[@]}" scripts/guest/tests.sh "/tmp/results/${ko##*/}" "$fstype" \
 		"$overlay_ko" "$2"
@@ -127,11 +125,23 @@ if [ "$fstype" = rovl ] && [ "${ROVL_VM_SPLIT:-1}" != 0 ] &&
 	vmdirs+=("$dres")
 	vmnames=(" (selftests VM)" " (differential VM)")
 fi
-# the initramfs is built once, before two VMs ask for it
-"$ROVL_TOP/scripts/mkinitramfs.sh" > /dev/null
+for d in "${vmdirs[@]}"; do
+	mkdir -p "$d" && cp "$ko" "$d/" || { bad checks "copying $ko into $d"; finish; }
+done
+# the initramfs and the accelerator probe, once, before two VMs ask for them
+"$ROVL_TOP/scripts/mkinitramfs.sh" > /dev/null &&
+	ROVL_ACCEL=$("$ROVL_TOP/scripts/vm-run.sh" --accel) ||
+	{ bad checks "VM set-up (initramfs, accelerator probe)"; finish; }
+export ROVL_ACCEL
 t1=$(date +%s)
 run_vm "$res" "$part" > "$res/vm.log" 2>&1 &
 vpid=$!
+# the first VM does not outlive this script
+kill_tree() { local p; for p in $(pgrep -P "$1"); do kill_tree "$p"; done; kill "$1" 2>/dev/null; }
+trap 'kill_tree "$vpid"' EXIT
+trap 'exit 130' INT TERM
+# vm_rc0: the first VM's status, once it has ended
+vm_rc0() { wait "$vpid"; vm_rcs=($?); cat "$res/vm.log"; }
 
 # --- packaging -----------------------------------------------------------
 # DKMS, the Debian package, the in-tree install, modules_install
@@ -151,14 +161,21 @@ if [ "$fstype" = rovl ]; then
 fi
 
 # --- the VMs, continued -------------------------------------------------------
+vm_rcs=()
+unset drc
 if [ "$part" = selftests ]; then
-	run_vm "$dres" diff
-	drc=$?
+	# the first VM's boot failure ends the run before the second VM
+	if ! kill -0 "$vpid" 2>/dev/null; then
+		vm_rc0
+		[ "${vm_rcs[0]}" = 3 ] && vmdirs=("$res")
+	fi
+	if [ ${#vm_rcs[@]} = 0 ] || [ "${vm_rcs[0]}" != 3 ]; then
+		run_vm "$dres" diff
+		drc=$?
+	fi
 fi
-wait "$vpid"
-vm_rcs=($?)
-[ "$part" = selftests ] && vm_rcs+=("$drc")
-cat "$res/vm.log"
+[ ${#vm_rcs[@]} -gt 0 ] || vm_rc0
+[ -n "${drc+set}" ] && vm_rcs+=("$drc")
 t_vm=$(( $(date +%s) - t1 ))
 for i in "${!vmdirs[@]}"; do
 	d=${vmdirs[$i]} n=${vmnames[$i]} vm_rc=${vm_rcs[$i]}

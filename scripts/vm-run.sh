@@ -2,6 +2,7 @@
 # Run a command inside a QEMU VM booted on the rovl test kernel.
 #
 #   scripts/vm-run.sh [-o RESULTS_DIR] [-t TIMEOUT_S] -- COMMAND [ARGS...]
+#   scripts/vm-run.sh --accel      # print the accelerator a VM would use
 #
 # The guest sees the host's root file system read-only (so COMMAND can be any
 # host path, e.g. a script of this repository), tmpfs on /tmp, /run and
@@ -13,7 +14,7 @@
 # console).
 #
 # Accelerator: KVM if a probe boot reaches user space (the verdict is cached
-# per test kernel), else TCG; ROVL_ACCEL=kvm|tcg forces one, ROVL_VM_CPU
+# per test kernel; --accel runs the probe if needed and prints it), else TCG; ROVL_ACCEL=kvm|tcg forces one, ROVL_VM_CPU
 # overrides the -cpu model.  ROVL_KFLAVOUR=bench boots the benchmark kernel
 # (scripts/env.sh) instead of the test kernel; ROVL_VM_KERNEL=<bzImage>
 # boots that image instead (e.g. a kernel with rovl built in,
@@ -27,15 +28,18 @@ set -euo pipefail
 
 results=
 timeout_s=${ROVL_VM_TIMEOUT:-1800}
+accel_only=
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--accel) accel_only=1; shift ;;
 	-o) results=$2; shift 2 ;;
 	-t) timeout_s=$2; shift 2 ;;
 	--) shift; break ;;
 	*) break ;;
 	esac
 done
-[ $# -gt 0 ] || rovl_die "usage: vm-run.sh [-o DIR] [-t SECONDS] -- COMMAND..."
+[ $# -gt 0 ] || [ -n "$accel_only" ] ||
+	rovl_die "usage: vm-run.sh [-o DIR] [-t SECONDS] -- COMMAND... | vm-run.sh --accel"
 
 kdir=$(rovl_kdir)
 kernel="$kdir/arch/x86/boot/bzImage"
@@ -50,7 +54,8 @@ if [ -n "${ROVL_VM_KERNEL:-}" ]; then
 	kernel=$ROVL_VM_KERNEL
 fi
 initrd=$("$ROVL_TOP/scripts/mkinitramfs.sh")
-[ -n "$results" ] || results=$(mktemp -d "${TMPDIR:-/tmp}/rovl-vm.XXXXXX")
+tmp_results=
+[ -n "$results" ] || { results=$(mktemp -d "${TMPDIR:-/tmp}/rovl-vm.XXXXXX"); tmp_results=1; }
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
 
@@ -86,13 +91,18 @@ pick_accel() {
 			echo 'true' > "$results/job.sh"
 			if boot kvm 60 && [ -f "$results/rc" ]; then v=kvm; fi
 		fi
-		echo "$v" > "$verdict"
+		echo "$v" > "$verdict.$$" && mv "$verdict.$$" "$verdict"
 		rovl_log "accelerator probe: $v"
 	fi
 	cat "$verdict"
 }
 
 accel=$(pick_accel)
+if [ -n "$accel_only" ]; then
+	[ -n "$tmp_results" ] && rm -rf "$results"
+	echo "$accel"
+	exit 0
+fi
 # Host directories the guest must see at their own paths even where it
 # mounts a tmpfs (/tmp, /run, /var/tmp): the checkout and the cache (modules,
 # the kernel tree).  Read by scripts/guest/init.

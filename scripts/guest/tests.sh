@@ -75,7 +75,8 @@ if [ -n "$overlay_ko" ] && ! grep -qw overlay /proc/filesystems; then
 	insmod "$overlay_ko" || echo "insmod $overlay_ko failed"
 fi
 if [ "$part" != diff ]; then
-	# the module that was loaded (selftests/tests/030 installs it)
+	# the module loaded here (selftests/tests/030, which installs the
+	# checkout's build, loads this one back if it leaves none loaded)
 	[ "$fstype" = rovl ] && export ROVL_KO=$ko
 	FSTYP=$fstype RESULT_DIR=$res/selftests selftests/check 2>&1 | tee "$res/selftests.log"
 	echo "${PIPESTATUS[0]}" > "$res/selftests.rc"
