@@ -15,8 +15,9 @@
 #
 # Accelerator: KVM if a probe boot reaches user space (the verdict is cached
 # per test kernel; --accel runs the probe if needed and prints it), else
-# TCG; ROVL_ACCEL=kvm|tcg forces one, ROVL_VM_CPU overrides the -cpu model.  ROVL_KFLAVOUR=bench boots the benchmark kernel
-# (scripts/env.sh) instead of the test kernel; ROVL_VM_KERNEL=<bzImage>
+# TCG; ROVL_ACCEL=kvm|tcg forces one, ROVL_VM_CPU overrides the -cpu model.
+# ROVL_KFLAVOUR=bench boots the benchmark kernel (scripts/env.sh) instead of
+# the test kernel; ROVL_VM_KERNEL=<bzImage>
 # boots that image instead (e.g. a kernel with rovl built in,
 # Documentation/install.rst).
 #
