@@ -163,19 +163,14 @@ fi
 # --- the VMs, continued -------------------------------------------------------
 vm_rcs=()
 unset drc
-if [ "$part" = selftests ]; then
-	# the first VM's boot failure ends the run before the second VM
-	if ! kill -0 "$vpid" 2>/dev/null; then
-		vm_rc0
-		[ "${vm_rcs[0]}" = 3 ] && vmdirs=("$res")
-	fi
-	if [ ${#vm_rcs[@]} = 0 ] || [ "${vm_rcs[0]}" != 3 ]; then
-		run_vm "$dres" diff
-		drc=$?
-	fi
+# the first VM's boot failure (status 3) ends the run before the second VM
+kill -0 "$vpid" 2>/dev/null || vm_rc0
+if [ "$part" = selftests ] && [ "${vm_rcs[0]:-}" != 3 ]; then
+	run_vm "$dres" diff
+	drc=$?
 fi
 [ ${#vm_rcs[@]} -gt 0 ] || vm_rc0
-[ -n "${drc+set}" ] && vm_rcs+=("$drc")
+if [ -n "${drc+set}" ]; then vm_rcs+=("$drc"); else vmdirs=("$res"); fi
 t_vm=$(( $(date +%s) - t1 ))
 for i in "${!vmdirs[@]}"; do
 	d=${vmdirs[$i]} n=${vmnames[$i]} vm_rc=${vm_rcs[$i]}

@@ -30,7 +30,8 @@ fi
 PKGS=(rustc-web rust-web-src clang-19 lld-19 llvm-19 libclang-19-dev
       qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev
       cpio kmod xfsprogs e2fsprogs attr acl dwarves python3 xz-utils zstd
-      make gcc libc6-dev nfs-kernel-server)
+      make gcc libc6-dev nfs-kernel-server
+      fio)                    # io_uring in selftest 040
 # packaging (scripts/check-packaging.sh): DKMS, building the Debian package
 # rovl-dkms, lintian
 PKGS+=(dkms dh-dkms debhelper dpkg-dev lintian)

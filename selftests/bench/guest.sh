@@ -97,13 +97,12 @@ cold() {
 	echo 3 > /proc/sys/vm/drop_caches
 }
 # fresh FS WORKLOAD: for a workload that writes, a fresh upper layer and
-# work dir for FS (the last pass's are removed, and the removal settled,
-# so that the next timed pass does not pay for it; not timed)
+# work dir for FS (the last pass's are removed; the caller settles the
+# removal, so that the next timed pass does not pay for it; not timed)
 fresh() {
 	if [ "${kind[$2]}" = rw ]; then
 		rm -rf "$w/layers/u-$1" "$w/layers/w-$1"
 		mkdir "$w/layers/u-$1" "$w/layers/w-$1"
-		settle
 	fi
 }
 # mount_fs FS WORKLOAD: FS's mount for WORKLOAD
@@ -141,7 +140,7 @@ for ((r = 1; r <= rounds; r++)); do
 		[ "${kind[$wl]}" = rw ] && n=$warm_rw
 		for ((i = 1; i <= n; i++)); do
 			for fs in $order; do
-				if [ "${kind[$wl]}" = rw ]; then fresh "$fs" "$wl"; mount_fs "$fs" "$wl"; fi
+				if [ "${kind[$wl]}" = rw ]; then fresh "$fs" "$wl"; settle; mount_fs "$fs" "$wl"; fi
 				run "$r" "$fs" "$wl" warm
 				if [ "${kind[$wl]}" = rw ]; then umount "$w/mnt-$fs"; fi
 			done
