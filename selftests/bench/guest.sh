@@ -96,19 +96,26 @@ cold() {
 	settle
 	echo 3 > /proc/sys/vm/drop_caches
 }
+# The upper and work directories of the file system that runs first in a
+# round are u-a and w-a, the other's u-b and w-b: the order alternates, so
+# each file system gets each pair in half the rounds.  (For a directory
+# made in its root, ext4 looks for a block group from one chosen by a hash
+# of the name (find_group_orlov); with names of their own, each file
+# system's layers would keep a placement of their own.)
+declare -A slot
 # fresh FS WORKLOAD: for a workload that writes, a fresh upper layer and
 # work dir for FS (the last pass's are removed; the caller settles the
 # removal, so that the next timed pass does not pay for it; not timed)
 fresh() {
 	if [ "${kind[$2]}" = rw ]; then
-		rm -rf "$w/layers/u-$1" "$w/layers/w-$1"
-		mkdir "$w/layers/u-$1" "$w/layers/w-$1"
+		rm -rf "$w/layers/u-${slot[$1]}" "$w/layers/w-${slot[$1]}"
+		mkdir "$w/layers/u-${slot[$1]}" "$w/layers/w-${slot[$1]}"
 	fi
 }
 # mount_fs FS WORKLOAD: FS's mount for WORKLOAD
 mount_fs() {
 	if [ "${kind[$2]}" = rw ]; then
-		mount -t "$1" -o "lowerdir=$lower,upperdir=$w/layers/u-$1,workdir=$w/layers/w-$1,$RW_OPTS" none "$w/mnt-$1"
+		mount -t "$1" -o "lowerdir=$lower,upperdir=$w/layers/u-${slot[$1]},workdir=$w/layers/w-${slot[$1]},$RW_OPTS" none "$w/mnt-$1"
 	else
 		mount -t "$1" -o "lowerdir=$lower" none "$w/mnt-$1"
 	fi
@@ -121,6 +128,8 @@ t0=$(secs)
 for ((r = 1; r <= rounds; r++)); do
 	order="overlay $fstype"
 	[ $((r % 2)) = 0 ] && order="$fstype overlay"
+	read -r first second <<< "$order"
+	slot[$first]=a slot[$second]=b
 	for wl in "${workloads[@]}"; do
 		log "round $r/$rounds: $wl ($order)"
 		for fs in $order; do
@@ -175,7 +184,8 @@ if [ -n "${ROVL_BENCH_PERF:-}" ]; then
 				drop=
 				[ "$phase" = cold ] && drop="sync; echo 3 > /proc/sys/vm/drop_caches;"
 				if [ "${kind[$wl]}" = rw ]; then
-					u="$w/layers/u-$fs" wd="$w/layers/w-$fs"
+					# the same names for both (placement, above)
+					u="$w/layers/u-p" wd="$w/layers/w-p"
 					n=$ncold
 					cmd="for i in \$(seq $n); do rm -rf $u $wd; mkdir $u $wd; $drop"
 					cmd+=" mount -t $fs -o lowerdir=$lower,upperdir=$u,workdir=$wd,$RW_OPTS none $m;"
